@@ -1,0 +1,173 @@
+// RocksDB behind a small interface. Reads run on the caller's thread against
+// committed (durable) data. Writes are mutations: functions queued to one
+// writer thread, which runs them in order against the committed data plus the
+// writes of the mutations before them in the same group, then commits the
+// whole group as one WriteBatch with one fsync, and only then reports each
+// mutation's outcome. So a write is acknowledged only once durable, no gRPC
+// thread waits on fsync, and each mutation's read-check-write is serializable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <thread>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "htx/type/v1/change.pb.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class WriteBatchWithIndex;
+}  // namespace rocksdb
+
+namespace htx::storage {
+
+struct StoreOptions {
+  // Directory of the database; created if missing.
+  std::string path;
+  // The service's column families (the store adds its own for the change log
+  // and idempotency records).
+  std::vector<std::string> column_families;
+  // fsync every group before acknowledging. Turning it off is for comparison
+  // benchmarks only.
+  bool sync = true;
+  // At most this many mutations are committed together.
+  size_t max_group_size = 1024;
+  // The clock stamped on changes; injectable for tests.
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// A column family, resolved once by name.
+class Family {
+ public:
+  Family() = default;
+
+ private:
+  friend class Store;
+  friend class Txn;
+  explicit Family(rocksdb::ColumnFamilyHandle* handle) : handle_(handle) {}
+  rocksdb::ColumnFamilyHandle* handle_ = nullptr;
+};
+
+// Visitor of a scan: return false to stop.
+using ScanFn = std::function<bool(absl::string_view key, absl::string_view value)>;
+
+// The view a mutation runs against, on the writer thread.
+class Txn {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(Family family,
+                                                 absl::string_view key);
+  // False when the key is absent; DATA_LOSS when the value does not parse.
+  absl::StatusOr<bool> GetProto(Family family, absl::string_view key,
+                                google::protobuf::Message* message);
+  void Put(Family family, absl::string_view key, absl::string_view value);
+  void PutProto(Family family, absl::string_view key,
+                const google::protobuf::Message& message);
+  void Delete(Family family, absl::string_view key);
+  // Keys starting with prefix, in order, including this group's writes.
+  absl::Status Scan(Family family, absl::string_view prefix, const ScanFn& fn);
+  // Appends to the change feed; returns the change's sequence number.
+  uint64_t RecordChange(absl::string_view resource, type::v1::ChangeKind kind,
+                        const google::protobuf::Message* resource_after);
+  // The commit time of this group (the store's clock).
+  absl::Time now() const { return now_; }
+
+ private:
+  friend class Store;
+  Txn(class Store* store, rocksdb::WriteBatchWithIndex* batch, absl::Time now)
+      : store_(store), batch_(batch), now_(now) {}
+  class Store* store_;
+  rocksdb::WriteBatchWithIndex* batch_;
+  absl::Time now_;
+  std::string request_id_;
+};
+
+// One queued write.
+struct WriteRequest {
+  // Optional idempotency key, already scoped by the caller (e.g. the method).
+  // A second request with the same key is not run: its response is the first
+  // one's, and `replayed` is true.
+  std::string request_id;
+  // Digest of the request; a reused request_id with another digest is
+  // INVALID_ARGUMENT (reason REQUEST_ID_REUSED).
+  uint64_t request_digest = 0;
+  // Filled by `mutate`, or from the idempotency record on a replay. Must stay
+  // alive until `done` runs.
+  google::protobuf::Message* response = nullptr;
+  // Reads and writes through the Txn. An error rolls back this mutation's
+  // writes only; the others of the group still commit.
+  std::function<absl::Status(Txn&)> mutate;
+  // Called on the writer thread once the outcome is durable (or failed).
+  std::function<void(absl::Status status, bool replayed)> done;
+};
+
+class Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);
+  // Drains queued writes, stops the writer and closes the database.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The column family by name; fails fast on a name not given at Open.
+  Family family(absl::string_view name) const;
+
+  absl::StatusOr<std::optional<std::string>> Get(Family family,
+                                                 absl::string_view key) const;
+  absl::StatusOr<bool> GetProto(Family family, absl::string_view key,
+                                google::protobuf::Message* message) const;
+  // Keys with prefix strictly after `start_after` (empty = from the first).
+  absl::Status Scan(Family family, absl::string_view prefix,
+                    absl::string_view start_after, const ScanFn& fn) const;
+
+  // Queues a mutation; never blocks on I/O.
+  void Submit(WriteRequest request);
+  // Submits and waits: for tools and tests, never for gRPC threads.
+  absl::Status Write(WriteRequest request, bool* replayed = nullptr);
+
+  // Change feed: up to `limit` changes with sequence > after.
+  absl::StatusOr<std::vector<type::v1::Change>> ListChanges(uint64_t after,
+                                                            int limit) const;
+  // The newest committed sequence (0 when none).
+  uint64_t last_sequence() const { return committed_sequence_.load(); }
+
+ private:
+  friend class Txn;
+  explicit Store(StoreOptions options);
+  absl::Status OpenDb();
+  void WriterLoop();
+  void CommitGroup(std::vector<WriteRequest>& group);
+
+  StoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;
+  rocksdb::ColumnFamilyHandle* changes_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_ = nullptr;
+
+  // Next sequence to hand out; only the writer thread touches it.
+  uint64_t next_sequence_ = 1;
+  std::atomic<uint64_t> committed_sequence_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WriteRequest> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace htx::storage
