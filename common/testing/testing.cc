@@ -1,0 +1,48 @@
+#include "common/testing/testing.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace htx::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/htx-test-XXXXXX";
+  char* made = mkdtemp(pattern.data());
+  if (made == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    std::abort();
+  }
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+InProcessServer::InProcessServer(std::vector<grpc::Service*> services,
+                                 std::vector<std::string> names) {
+  auto started = server::Server::Start(server::ServerOptions{}, std::move(services),
+                                       std::move(names));
+  if (!started.ok()) {
+    ADD_FAILURE() << started.status();
+    std::abort();
+  }
+  server_ = *std::move(started);
+  server_->SetServing(true);
+  address_ = server_->address();
+  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+}
+
+InProcessServer::~InProcessServer() { server_->Shutdown(absl::Seconds(5)); }
+
+std::unique_ptr<grpc::ClientContext> Context(int seconds) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return context;
+}
+
+}  // namespace htx::testing
