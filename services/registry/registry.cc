@@ -604,7 +604,7 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
   response->Clear();
   if (request.rows().empty()) return done(absl::OkStatus());
   for (int i = 0; i < request.rows_size(); ++i) {
-    v1::ImportRowResult* result = response->add_results();
+    type::v1::RowResult* result = response->add_results();
     result->set_index(i);
   }
   // Each row commits or fails on its own; the last to finish answers.
@@ -616,22 +616,22 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
   pending->remaining = request.rows_size();
   pending->done = std::move(done);
   auto finish_row = [pending, response](int index, absl::Status status, bool replayed) {
-    v1::ImportRowResult* result = response->mutable_results(index);
+    type::v1::RowResult* result = response->mutable_results(index);
     result->set_index(index);  // a replayed result carries the first call's index
     if (!status.ok()) {
-      result->set_outcome(v1::ImportRowResult::OUTCOME_REJECTED);
+      result->set_outcome(type::v1::RowResult::OUTCOME_REJECTED);
       result->set_code(static_cast<int>(status.code()));
       result->set_message(std::string(status.message()));
       result->clear_resource();
     } else {
-      result->set_outcome(replayed ? v1::ImportRowResult::OUTCOME_ALREADY_APPLIED
-                                   : v1::ImportRowResult::OUTCOME_APPLIED);
+      result->set_outcome(replayed ? type::v1::RowResult::OUTCOME_ALREADY_APPLIED
+                                   : type::v1::RowResult::OUTCOME_APPLIED);
     }
     if (pending->remaining.fetch_sub(1) == 1) {
-      for (const v1::ImportRowResult& r : response->results()) {
-        if (r.outcome() == v1::ImportRowResult::OUTCOME_APPLIED) {
+      for (const type::v1::RowResult& r : response->results()) {
+        if (r.outcome() == type::v1::RowResult::OUTCOME_APPLIED) {
           response->set_applied(response->applied() + 1);
-        } else if (r.outcome() == v1::ImportRowResult::OUTCOME_ALREADY_APPLIED) {
+        } else if (r.outcome() == type::v1::RowResult::OUTCOME_ALREADY_APPLIED) {
           response->set_already_applied(response->already_applied() + 1);
         } else {
           response->set_rejected(response->rejected() + 1);
@@ -644,7 +644,7 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
   for (int i = 0; i < request.rows_size(); ++i) {
     const v1::ImportRow& row = request.rows(i);
     const std::string field = absl::StrCat("rows[", i, "]");
-    v1::ImportRowResult* result = response->mutable_results(i);
+    type::v1::RowResult* result = response->mutable_results(i);
     absl::Status invalid;
     if (row.request_id().empty()) {
       invalid = RequiredField(field + ".request_id");

@@ -1,0 +1,48 @@
+// A registry on a temporary RocksDB store behind a real gRPC server on port
+// 0, with a fixed clock: the fixture of the registry's integration tests and
+// benchmarks.
+#pragma once
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "common/storage/store.h"
+#include "common/testing/testing.h"
+#include "htx/registry/v1/registry.grpc.pb.h"
+#include "services/registry/registry.h"
+#include "services/registry/registry_service.h"
+
+namespace htx::registry {
+
+// 23/11/2026 noon in Vietnam: "today" in tests.
+absl::Time TestNow();
+
+class RegistryHarness {
+ public:
+  struct Options {
+    absl::Time now = TestNow();
+    // False leaves the service detached (UNAVAILABLE) and health NOT_SERVING.
+    bool attach = true;
+  };
+  RegistryHarness() : RegistryHarness(Options{}) {}
+  explicit RegistryHarness(Options options);
+  ~RegistryHarness();
+
+  v1::RegistryService::Stub& stub() { return *stub_; }
+  Registry& registry() { return *registry_; }
+  storage::Store& store() { return *store_; }
+  std::shared_ptr<grpc::Channel> channel() { return server_->channel(); }
+  const std::string& address() const { return server_->address(); }
+  // Attaches the registry and reports SERVING (for Options{.attach = false}).
+  void Attach();
+
+ private:
+  testing::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Registry> registry_;
+  RegistryService service_;
+  std::unique_ptr<testing::InProcessServer> server_;
+  std::unique_ptr<v1::RegistryService::Stub> stub_;
+};
+
+}  // namespace htx::registry
