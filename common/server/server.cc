@@ -130,6 +130,12 @@ Server::~Server() {
   if (!stopped_) Shutdown(absl::ZeroDuration());
 }
 
+int Server::metrics_port() const {
+  if (!exposer_) return 0;
+  std::vector<int> ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
 void Server::SetServing(bool serving) {
   if (!server_) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();

@@ -40,6 +40,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  // The port of the /metrics endpoint, 0 when there is none.
+  int metrics_port() const;
   // "127.0.0.1:<port>" style address clients can dial.
   std::string address() const { return address_; }
   // Health status of the whole server and of each named service.
