@@ -22,9 +22,15 @@ function(htx_test)
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   htx_warnings(${ARG_NAME})
+  set(properties TIMEOUT 300)
+  if(ARG_LABELS)
+    list(APPEND properties LABELS ${ARG_LABELS})
+  else()
+    list(APPEND properties LABELS unit)
+  endif()
   include(GoogleTest)
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300
+    PROPERTIES ${properties}
     DISCOVERY_TIMEOUT 60)
 endfunction()
