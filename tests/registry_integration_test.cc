@@ -397,6 +397,12 @@ TEST_F(RegistryIntegrationTest, HtxJoinsAUnionAndCountsSeeIt) {
   EXPECT_THAT(Append(other, v1::EVENT_TYPE_JOINED_UNION, D(2024, 5, 1), &event, member),
               StatusIsWithReason(absl::StatusCode::kFailedPrecondition, "NOT_A_UNION"));
   EXPECT_EQ(Get(member).union_membership(), union_name);
+  v1::Organization late =
+      MakeOrganization("0100000013", "LH HTX mới", v1::ORGANIZATION_KIND_LH_HTX);
+  *late.mutable_founding_date() = D(2025, 1, 1);
+  const std::string late_union = CreateOk(late).name();
+  EXPECT_THAT(Append(other, v1::EVENT_TYPE_JOINED_UNION, D(2024, 5, 1), &event, late_union),
+              StatusIsWithReason(absl::StatusCode::kFailedPrecondition, "UNION_NOT_FOUNDED"));
 
   v1::GetCountsRequest counts_request;
   counts_request.set_unit("provinces/01");
@@ -566,9 +572,9 @@ TEST_F(RegistryIntegrationTest, ImportStreamKeepsGoodRowsAndReportsBadOnes) {
   };
   add_org("0100000040", "row-1");
   add_org("0100000041", "row-2");
-  add_org("bad code", "row-3");                        // invalid
-  add_org("0100000042", "");                           // no request_id
-  v1::ImportRow* event = batch.add_rows();             // refers to row-1, same batch
+  add_org("bad code", "row-3");             // invalid
+  add_org("0100000042", "");                // no request_id
+  v1::ImportRow* event = batch.add_rows();  // refers to row-1, same batch
   event->set_parent("provinces/01/organizations/0100000040");
   event->mutable_event()->set_type(v1::EVENT_TYPE_SUSPENDED);
   *event->mutable_event()->mutable_effective_date() = D(2022, 1, 1);
@@ -648,8 +654,8 @@ TEST_F(RegistryIntegrationTest, ChangeFeedListsEveryWriteInOrder) {
 
 TEST(RegistryReadinessTest, NotServingUntilTheStoreIsAttached) {
   RegistryHarness harness(RegistryHarness::Options{TestNow(), /*attach=*/false});
-  auto health = server::CheckHealth(harness.channel(), "htx.registry.v1.RegistryService",
-                                    absl::Seconds(5));
+  auto health =
+      server::CheckHealth(harness.channel(), "htx.registry.v1.RegistryService", absl::Seconds(5));
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(*health, server::Health::kNotServing);
   v1::GetUnitRequest request;

@@ -1,12 +1,12 @@
-#include "absl/strings/string_view.h"
 #include "common/api/api.h"
 
 #include <memory>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "common/status/status.h"
 #include "common/storage/keys.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -56,12 +56,10 @@ uint64_t QueryDigest(const google::protobuf::Message& request) {
 }
 
 std::string EncodePageToken(uint64_t query_digest, absl::string_view position) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(storage::EncodeUint64(query_digest), position));
+  return absl::WebSafeBase64Escape(absl::StrCat(storage::EncodeUint64(query_digest), position));
 }
 
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
-                                            uint64_t query_digest) {
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, uint64_t query_digest) {
   if (token.empty()) return std::string();
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 8) {
@@ -94,8 +92,7 @@ absl::Status CheckEtag(absl::string_view given, absl::string_view current) {
                {{"field", "etag"}});
 }
 
-absl::Status ValidateRequestId(absl::string_view request_id,
-                               absl::string_view field) {
+absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field) {
   if (request_id.size() > 64) {
     return InvalidField(field, "at most 64 characters");
   }
@@ -107,8 +104,7 @@ absl::Status ValidateRequestId(absl::string_view request_id,
   return absl::OkStatus();
 }
 
-std::string ScopedRequestId(absl::string_view method,
-                            absl::string_view request_id) {
+std::string ScopedRequestId(absl::string_view method, absl::string_view request_id) {
   if (request_id.empty()) return "";
   return absl::StrCat(method, "/", request_id);
 }
@@ -116,22 +112,18 @@ std::string ScopedRequestId(absl::string_view method,
 absl::Status ApplyFieldMask(const google::protobuf::FieldMask& mask,
                             const google::protobuf::Message& source,
                             const std::vector<std::string>& updatable,
-                            google::protobuf::Message* target,
-                            absl::string_view mask_field) {
+                            google::protobuf::Message* target, absl::string_view mask_field) {
   if (mask.paths_size() == 0) {
-    return InvalidField(mask_field, "required: name the fields to update",
-                        "FIELD_REQUIRED");
+    return InvalidField(mask_field, "required: name the fields to update", "FIELD_REQUIRED");
   }
   for (const std::string& path : mask.paths()) {
     bool allowed = false;
     for (const std::string& root : updatable) {
       if (path == root || absl::StartsWith(path, root + ".")) allowed = true;
     }
-    if (!allowed || !FieldMaskUtil::GetFieldDescriptors(
-                        source.GetDescriptor(), path, nullptr)) {
-      return InvalidField(
-          mask_field,
-          absl::StrCat("path \"", path, "\" is unknown, immutable or output only"));
+    if (!allowed || !FieldMaskUtil::GetFieldDescriptors(source.GetDescriptor(), path, nullptr)) {
+      return InvalidField(mask_field,
+                          absl::StrCat("path \"", path, "\" is unknown, immutable or output only"));
     }
   }
   FieldMaskUtil::MergeOptions options;

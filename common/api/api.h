@@ -4,12 +4,11 @@
 
 #include <cstdint>
 #include <string>
-
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
 
@@ -34,8 +33,7 @@ uint64_t QueryDigest(const google::protobuf::Message& request);
 std::string EncodePageToken(uint64_t query_digest, absl::string_view position);
 // "" for an empty token; INVALID_ARGUMENT naming page_token when the token is
 // malformed or belongs to another query.
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
-                                            uint64_t query_digest);
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, uint64_t query_digest);
 
 // The etag of a resource: a digest of it with its `etag` field cleared.
 std::string ComputeEtag(const google::protobuf::Message& resource);

@@ -4,8 +4,7 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "HOST:PORT to serve gRPC on (port 0 = any free port)");
-ABSL_FLAG(std::string, data_dir, "",
-          "directory of this service's RocksDB store (required)");
+ABSL_FLAG(std::string, data_dir, "", "directory of this service's RocksDB store (required)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT for the Prometheus /metrics endpoint (empty = off)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,

@@ -29,24 +29,18 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
-    if (methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       start_ = std::chrono::steady_clock::now();
     }
-    if (methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::PRE_SEND_STATUS)) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      calls_
-          ->Add({{"method", method_},
-                 {"code", std::to_string(status.error_code())}})
-          .Increment();
-      std::chrono::duration<double> seconds =
-          std::chrono::steady_clock::now() - start_;
+      calls_->Add({{"method", method_}, {"code", std::to_string(status.error_code())}}).Increment();
+      std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start_;
       latency_
           ->Add({{"method", method_}},
-                prometheus::Histogram::BucketBoundaries{
-                    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
+                prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                        2.5, 5, 10})
           .Observe(seconds.count());
     }
     methods->Proceed();
@@ -59,8 +53,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-class MetricsInterceptorFactory
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit MetricsInterceptorFactory(prometheus::Registry& registry)
       : calls_(&prometheus::BuildCounter()
@@ -84,20 +77,18 @@ class MetricsInterceptorFactory
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options, std::vector<grpc::Service*> services,
-    std::vector<std::string> service_names) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
+                                                      std::vector<grpc::Service*> services,
+                                                      std::vector<std::string> service_names) {
   std::unique_ptr<Server> server(new Server());
   server->service_names_ = std::move(service_names);
   server->metrics_ = std::make_shared<prometheus::Registry>();
   if (!options.metrics_listen.empty()) {
     try {
-      server->exposer_ =
-          std::make_unique<prometheus::Exposer>(options.metrics_listen);
+      server->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_listen);
     } catch (const std::exception& e) {
       return Error(absl::StatusCode::kInvalidArgument, "BAD_FLAG",
-                   absl::StrCat("--metrics_listen=", options.metrics_listen,
-                                ": ", e.what()));
+                   absl::StrCat("--metrics_listen=", options.metrics_listen, ": ", e.what()));
     }
     server->exposer_->RegisterCollectable(server->metrics_);
   }
@@ -105,14 +96,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(
-      std::make_unique<MetricsInterceptorFactory>(*server->metrics_));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(*server->metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {

@@ -34,9 +34,9 @@ class Server {
  public:
   // Starts serving `services` (callback services; not owned, must outlive the
   // server). Health answers NOT_SERVING until SetServing(true).
-  static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ServerOptions& options, std::vector<grpc::Service*> services,
-      std::vector<std::string> service_names);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
+                                                       std::vector<grpc::Service*> services,
+                                                       std::vector<std::string> service_names);
   ~Server();
 
   int port() const { return port_; }

@@ -40,9 +40,8 @@ std::string ListServicesByReflection(const std::shared_ptr<grpc::Channel>& chann
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::CompletionQueue queue;
-  auto call =
-      stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                       &queue);
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
   void* tag;
   bool ok = false;
   auto step = [&] { return queue.Next(&tag, &ok) && ok; };
@@ -74,10 +73,8 @@ TEST(ServerTest, HealthFollowsServingAndShutdown) {
   auto server = Server::Start(options, {}, {"htx.example.v1.Example"});
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_GT((*server)->port(), 0);
-  auto channel =
-      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
-  EXPECT_EQ(*CheckHealth(channel, "htx.example.v1.Example", absl::Seconds(5)),
-            Health::kNotServing);
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  EXPECT_EQ(*CheckHealth(channel, "htx.example.v1.Example", absl::Seconds(5)), Health::kNotServing);
   (*server)->SetServing(true);
   EXPECT_EQ(*CheckHealth(channel, "htx.example.v1.Example", absl::Seconds(5)), Health::kServing);
   EXPECT_EQ(*CheckHealth(channel, "", absl::Seconds(5)), Health::kServing);
@@ -92,25 +89,26 @@ TEST(ServerTest, MetricsCountCallsByMethodAndCode) {
   ASSERT_TRUE(server.ok()) << server.status();
   (*server)->SetServing(true);
   ASSERT_GT((*server)->metrics_port(), 0);
-  auto channel =
-      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
   ASSERT_TRUE(CheckHealth(channel, "", absl::Seconds(5)).ok());
   ASSERT_FALSE(CheckHealth(channel, "unknown.Service", absl::Seconds(5)).ok());
   std::string metrics = FetchMetrics((*server)->metrics_port());
-  EXPECT_NE(metrics.find("htx_rpc_calls_total{code=\"0\",method=\"/grpc.health.v1.Health/Check\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find("htx_rpc_calls_total{code=\"0\",method=\"/grpc.health.v1.Health/Check\"} 1"),
+      std::string::npos)
       << metrics;
-  EXPECT_NE(metrics.find("htx_rpc_calls_total{code=\"5\",method=\"/grpc.health.v1.Health/Check\"} 1"),
-            std::string::npos);
-  EXPECT_NE(metrics.find("htx_rpc_duration_seconds_count{method=\"/grpc.health.v1.Health/Check\"} 2"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find("htx_rpc_calls_total{code=\"5\",method=\"/grpc.health.v1.Health/Check\"} 1"),
+      std::string::npos);
+  EXPECT_NE(
+      metrics.find("htx_rpc_duration_seconds_count{method=\"/grpc.health.v1.Health/Check\"} 2"),
+      std::string::npos);
 }
 
 TEST(ServerTest, ReflectionListsTheServices) {
   auto server = Server::Start(ServerOptions{}, {}, {});
   ASSERT_TRUE(server.ok());
-  auto channel =
-      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
   std::string services = ListServicesByReflection(channel);
   EXPECT_NE(services.find("grpc.health.v1.Health"), std::string::npos) << services;
 }

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/status/status.h"
 
 #include <grpcpp/support/status.h>
@@ -7,14 +6,14 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "htx/type/v1/error.pb.h"
 
 namespace htx {
 namespace {
 
 constexpr char kDomain[] = "htx.gov.vn";
-constexpr absl::string_view kErrorInfoUrl =
-    "type.googleapis.com/htx.type.v1.ErrorInfo";
+constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/htx.type.v1.ErrorInfo";
 
 std::optional<type::v1::ErrorInfo> GetInfo(const absl::Status& status) {
   absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
@@ -33,8 +32,7 @@ absl::Status WithInfo(absl::Status status, const type::v1::ErrorInfo& info) {
 
 absl::Status Error(
     absl::StatusCode code, absl::string_view reason, absl::string_view message,
-    std::initializer_list<std::pair<absl::string_view, absl::string_view>>
-        metadata) {
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> metadata) {
   type::v1::ErrorInfo info;
   info.set_reason(std::string(reason));
   info.set_domain(kDomain);
@@ -46,8 +44,8 @@ absl::Status Error(
 
 absl::Status InvalidField(absl::string_view field, absl::string_view problem,
                           absl::string_view reason) {
-  return Error(absl::StatusCode::kInvalidArgument, reason,
-               absl::StrCat(field, ": ", problem), {{"field", field}});
+  return Error(absl::StatusCode::kInvalidArgument, reason, absl::StrCat(field, ": ", problem),
+               {{"field", field}});
 }
 
 absl::Status RequiredField(absl::string_view field) {
@@ -61,12 +59,10 @@ absl::Status NotFound(absl::string_view resource) {
 
 absl::Status AlreadyExists(absl::string_view resource) {
   return Error(absl::StatusCode::kAlreadyExists, "RESOURCE_EXISTS",
-               absl::StrCat(resource, " already exists"),
-               {{"resource", resource}});
+               absl::StrCat(resource, " already exists"), {{"resource", resource}});
 }
 
-absl::Status FailedPrecondition(absl::string_view reason,
-                                absl::string_view message) {
+absl::Status FailedPrecondition(absl::string_view reason, absl::string_view message) {
   return Error(absl::StatusCode::kFailedPrecondition, reason, message);
 }
 
@@ -95,18 +91,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     info.set_domain(kDomain);
   }
   details.add_details()->PackFrom(info);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
                       details.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  absl::Status result(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  absl::Status result(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   type::v1::ErrorStatus details;
-  if (!status.error_details().empty() &&
-      details.ParseFromString(status.error_details())) {
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
     for (const auto& any : details.details()) {
       type::v1::ErrorInfo info;
       if (any.UnpackTo(&info)) return WithInfo(result, info);

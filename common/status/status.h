@@ -4,9 +4,8 @@
 
 #include <string>
 
-
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace grpc {
 class Status;
@@ -17,10 +16,9 @@ namespace htx {
 // Builds a status with an ErrorInfo-style reason, e.g.
 //   Error(absl::StatusCode::kInvalidArgument, "FIELD_REQUIRED",
 //         "organization.sector is required", {{"field", "organization.sector"}}).
-absl::Status Error(absl::StatusCode code, absl::string_view reason,
-                   absl::string_view message,
-                   std::initializer_list<std::pair<absl::string_view, absl::string_view>>
-                       metadata = {});
+absl::Status Error(
+    absl::StatusCode code, absl::string_view reason, absl::string_view message,
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> metadata = {});
 
 // INVALID_ARGUMENT naming the field: "<field>: <problem>".
 absl::Status InvalidField(absl::string_view field, absl::string_view problem,

@@ -7,7 +7,6 @@
 
 #include "absl/strings/string_view.h"
 
-
 namespace htx::storage {
 
 inline std::string EncodeUint64(uint64_t value) {

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/storage/store.h"
 
 #include <rocksdb/db.h>
@@ -8,6 +7,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status/status.h"
 #include "common/storage/keys.h"
 #include "google/protobuf/util/time_util.h"
@@ -20,9 +20,8 @@ constexpr char kRequestsFamily[] = "htx.requests";
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
-  absl::StatusCode code = status.IsCorruption()  ? absl::StatusCode::kDataLoss
-                          : status.IsBusy() || status.IsTryAgain() ||
-                                  status.IsTimedOut()
+  absl::StatusCode code = status.IsCorruption() ? absl::StatusCode::kDataLoss
+                          : status.IsBusy() || status.IsTryAgain() || status.IsTimedOut()
                               ? absl::StatusCode::kUnavailable
                               : absl::StatusCode::kInternal;
   return Error(code, "STORAGE_ERROR", absl::StrCat(what, ": ", status.ToString()));
@@ -31,9 +30,9 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
 absl::Status ParseInto(absl::string_view bytes, absl::string_view key,
                        google::protobuf::Message* message) {
   if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Error(absl::StatusCode::kDataLoss, "CORRUPT_RECORD",
-                 absl::StrCat("stored record ", key, " does not parse as ",
-                              message->GetTypeName()));
+    return Error(
+        absl::StatusCode::kDataLoss, "CORRUPT_RECORD",
+        absl::StrCat("stored record ", key, " does not parse as ", message->GetTypeName()));
   }
   return absl::OkStatus();
 }
@@ -44,20 +43,18 @@ std::string EncodeRequestRecord(uint64_t digest, const std::string& response) {
 }
 
 bool HasPrefix(const rocksdb::Slice& key, absl::string_view prefix) {
-  return key.size() >= prefix.size() &&
-         absl::string_view(key.data(), prefix.size()) == prefix;
+  return key.size() >= prefix.size() && absl::string_view(key.data(), prefix.size()) == prefix;
 }
 
 }  // namespace
 
 // ---- Txn -------------------------------------------------------------------
 
-absl::StatusOr<std::optional<std::string>> Txn::Get(Family family,
-                                                    absl::string_view key) {
+absl::StatusOr<std::optional<std::string>> Txn::Get(Family family, absl::string_view key) {
   std::string value;
-  rocksdb::Status status = batch_->GetFromBatchAndDB(
-      store_->db_.get(), rocksdb::ReadOptions(), family.handle_,
-      rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status status =
+      batch_->GetFromBatchAndDB(store_->db_.get(), rocksdb::ReadOptions(), family.handle_,
+                                rocksdb::Slice(key.data(), key.size()), &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, "read");
   return value;
@@ -79,8 +76,7 @@ void Txn::Put(Family family, absl::string_view key, absl::string_view value) {
               rocksdb::Slice(value.data(), value.size()));
 }
 
-void Txn::PutProto(Family family, absl::string_view key,
-                   const google::protobuf::Message& message) {
+void Txn::PutProto(Family family, absl::string_view key, const google::protobuf::Message& message) {
   Put(family, key, message.SerializeAsString());
 }
 
@@ -88,8 +84,7 @@ void Txn::Delete(Family family, absl::string_view key) {
   batch_->Delete(family.handle_, rocksdb::Slice(key.data(), key.size()));
 }
 
-absl::Status Txn::Scan(Family family, absl::string_view prefix,
-                       const ScanFn& fn) {
+absl::Status Txn::Scan(Family family, absl::string_view prefix, const ScanFn& fn) {
   rocksdb::ReadOptions read_options;
   std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(
       family.handle_, store_->db_->NewIterator(read_options, family.handle_)));
@@ -103,14 +98,13 @@ absl::Status Txn::Scan(Family family, absl::string_view prefix,
   return FromRocks(it->status(), "scan");
 }
 
-uint64_t Txn::RecordChange(absl::string_view resource,
-                           type::v1::ChangeKind kind,
+uint64_t Txn::RecordChange(absl::string_view resource, type::v1::ChangeKind kind,
                            const google::protobuf::Message* resource_after) {
   type::v1::Change change;
   uint64_t sequence = store_->next_sequence_++;
   change.set_sequence(sequence);
-  *change.mutable_commit_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(now_));
+  *change.mutable_commit_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now_));
   change.set_resource(std::string(resource));
   change.set_kind(kind);
   if (resource_after != nullptr) {
@@ -142,8 +136,7 @@ absl::Status Store::OpenDb() {
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName,
-                           rocksdb::ColumnFamilyOptions());
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   std::vector<std::string> names = options_.column_families;
   names.push_back(kChangesFamily);
   names.push_back(kRequestsFamily);
@@ -162,8 +155,7 @@ absl::Status Store::OpenDb() {
   requests_ = families_[kRequestsFamily];
 
   // The change log's last key is the last sequence ever committed.
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), changes_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), changes_));
   it->SeekToLast();
   if (it->Valid()) {
     committed_sequence_ = DecodeUint64(absl::string_view(it->key().data(), it->key().size()));
@@ -192,19 +184,17 @@ Family Store::family(absl::string_view name) const {
   auto it = families_.find(name);
   if (it == families_.end()) {
     // A column family the service did not declare is a programming error.
-    std::fprintf(stderr, "unknown column family %.*s\n",
-                 static_cast<int>(name.size()), name.data());
+    std::fprintf(stderr, "unknown column family %.*s\n", static_cast<int>(name.size()),
+                 name.data());
     std::abort();
   }
   return Family(it->second);
 }
 
-absl::StatusOr<std::optional<std::string>> Store::Get(
-    Family family, absl::string_view key) const {
+absl::StatusOr<std::optional<std::string>> Store::Get(Family family, absl::string_view key) const {
   std::string value;
-  rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), family.handle_,
-               rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), family.handle_,
+                                    rocksdb::Slice(key.data(), key.size()), &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, "read");
   return value;
@@ -221,8 +211,8 @@ absl::StatusOr<bool> Store::GetProto(Family family, absl::string_view key,
   return true;
 }
 
-absl::Status Store::Scan(Family family, absl::string_view prefix,
-                         absl::string_view start_after, const ScanFn& fn) const {
+absl::Status Store::Scan(Family family, absl::string_view prefix, absl::string_view start_after,
+                         const ScanFn& fn) const {
   rocksdb::ReadOptions read_options;
   // Bounding the iterator lets RocksDB skip files outside the prefix.
   std::string upper = std::string(prefix);
@@ -235,14 +225,12 @@ absl::Status Store::Scan(Family family, absl::string_view prefix,
     upper_slice = rocksdb::Slice(upper);
     read_options.iterate_upper_bound = &upper_slice;
   }
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(read_options, family.handle_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, family.handle_));
   if (start_after.empty()) {
     it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
   } else {
     it->Seek(rocksdb::Slice(start_after.data(), start_after.size()));
-    if (it->Valid() && it->key() == rocksdb::Slice(start_after.data(),
-                                                    start_after.size())) {
+    if (it->Valid() && it->key() == rocksdb::Slice(start_after.data(), start_after.size())) {
       it->Next();
     }
   }
@@ -264,8 +252,7 @@ void Store::Submit(WriteRequest request) {
       return;
     }
   }
-  request.done(Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
-                     "the store is closing"),
+  request.done(Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN", "the store is closing"),
                false);
 }
 
@@ -318,12 +305,11 @@ void Store::CommitGroup(std::vector<WriteRequest>& group) {
       if (record->has_value()) {
         const std::string& bytes = **record;
         if (DecodeUint64(bytes) != request.request_digest) {
-          outcomes[i] = InvalidField(
-              "request_id", "already used for a different request",
-              "REQUEST_ID_REUSED");
+          outcomes[i] = InvalidField("request_id", "already used for a different request",
+                                     "REQUEST_ID_REUSED");
         } else if (request.response != nullptr) {
-          outcomes[i] = ParseInto(absl::string_view(bytes).substr(8),
-                                  request.request_id, request.response);
+          outcomes[i] =
+              ParseInto(absl::string_view(bytes).substr(8), request.request_id, request.response);
         }
         replayed[i] = outcomes[i].ok();
         continue;
@@ -339,26 +325,24 @@ void Store::CommitGroup(std::vector<WriteRequest>& group) {
       continue;
     }
     if (!request.request_id.empty()) {
-      batch.Put(requests_, request.request_id,
-                EncodeRequestRecord(request.request_digest,
-                                    request.response != nullptr
-                                        ? request.response->SerializeAsString()
-                                        : std::string()));
+      batch.Put(
+          requests_, request.request_id,
+          EncodeRequestRecord(request.request_digest, request.response != nullptr
+                                                          ? request.response->SerializeAsString()
+                                                          : std::string()));
     }
   }
 
   if (batch.GetWriteBatch()->Count() > 0) {
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
-    absl::Status written =
-        FromRocks(db_->Write(write_options, batch.GetWriteBatch()), "commit");
+    absl::Status written = FromRocks(db_->Write(write_options, batch.GetWriteBatch()), "commit");
     if (!written.ok()) {
       // Nothing of the group is durable: no mutation may be acknowledged.
       next_sequence_ = first_sequence;
       for (size_t i = 0; i < group.size(); ++i) {
         if (outcomes[i].ok() && !replayed[i]) {
-          outcomes[i] = Error(absl::StatusCode::kUnavailable, "STORAGE_ERROR",
-                              written.message());
+          outcomes[i] = Error(absl::StatusCode::kUnavailable, "STORAGE_ERROR", written.message());
         }
       }
     } else {
@@ -370,17 +354,16 @@ void Store::CommitGroup(std::vector<WriteRequest>& group) {
   }
 }
 
-absl::StatusOr<std::vector<type::v1::Change>> Store::ListChanges(
-    uint64_t after, int limit) const {
+absl::StatusOr<std::vector<type::v1::Change>> Store::ListChanges(uint64_t after, int limit) const {
   std::vector<type::v1::Change> changes;
   std::string start = EncodeUint64(after);
   absl::Status parsed;
-  absl::Status status = Scan(
-      Family(changes_), "", after == 0 ? absl::string_view() : start,
-      [&](absl::string_view key, absl::string_view value) {
-        parsed = ParseInto(value, "change log entry", &changes.emplace_back());
-        return parsed.ok() && static_cast<int>(changes.size()) < limit;
-      });
+  absl::Status status = Scan(Family(changes_), "", after == 0 ? absl::string_view() : start,
+                             [&](absl::string_view key, absl::string_view value) {
+                               parsed =
+                                   ParseInto(value, "change log entry", &changes.emplace_back());
+                               return parsed.ok() && static_cast<int>(changes.size()) < limit;
+                             });
   if (!status.ok()) return status;
   if (!parsed.ok()) return parsed;
   return changes;

@@ -17,13 +17,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
 #include <thread>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "htx/type/v1/change.pb.h"
@@ -69,14 +68,12 @@ using ScanFn = std::function<bool(absl::string_view key, absl::string_view value
 // The view a mutation runs against, on the writer thread.
 class Txn {
  public:
-  absl::StatusOr<std::optional<std::string>> Get(Family family,
-                                                 absl::string_view key);
+  absl::StatusOr<std::optional<std::string>> Get(Family family, absl::string_view key);
   // False when the key is absent; DATA_LOSS when the value does not parse.
   absl::StatusOr<bool> GetProto(Family family, absl::string_view key,
                                 google::protobuf::Message* message);
   void Put(Family family, absl::string_view key, absl::string_view value);
-  void PutProto(Family family, absl::string_view key,
-                const google::protobuf::Message& message);
+  void PutProto(Family family, absl::string_view key, const google::protobuf::Message& message);
   void Delete(Family family, absl::string_view key);
   // Keys starting with prefix, in order, including this group's writes.
   absl::Status Scan(Family family, absl::string_view prefix, const ScanFn& fn);
@@ -126,13 +123,12 @@ class Store {
   // The column family by name; fails fast on a name not given at Open.
   Family family(absl::string_view name) const;
 
-  absl::StatusOr<std::optional<std::string>> Get(Family family,
-                                                 absl::string_view key) const;
+  absl::StatusOr<std::optional<std::string>> Get(Family family, absl::string_view key) const;
   absl::StatusOr<bool> GetProto(Family family, absl::string_view key,
                                 google::protobuf::Message* message) const;
   // Keys with prefix strictly after `start_after` (empty = from the first).
-  absl::Status Scan(Family family, absl::string_view prefix,
-                    absl::string_view start_after, const ScanFn& fn) const;
+  absl::Status Scan(Family family, absl::string_view prefix, absl::string_view start_after,
+                    const ScanFn& fn) const;
 
   // Queues a mutation; never blocks on I/O.
   void Submit(WriteRequest request);
@@ -140,8 +136,7 @@ class Store {
   absl::Status Write(WriteRequest request, bool* replayed = nullptr);
 
   // Change feed: up to `limit` changes with sequence > after.
-  absl::StatusOr<std::vector<type::v1::Change>> ListChanges(uint64_t after,
-                                                            int limit) const;
+  absl::StatusOr<std::vector<type::v1::Change>> ListChanges(uint64_t after, int limit) const;
   // The newest committed sequence (0 when none).
   uint64_t last_sequence() const { return committed_sequence_.load(); }
 

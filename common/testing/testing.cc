@@ -25,8 +25,8 @@ TempDir::~TempDir() {
 
 InProcessServer::InProcessServer(std::vector<grpc::Service*> services,
                                  std::vector<std::string> names) {
-  auto started = server::Server::Start(server::ServerOptions{}, std::move(services),
-                                       std::move(names));
+  auto started =
+      server::Server::Start(server::ServerOptions{}, std::move(services), std::move(names));
   if (!started.ok()) {
     ADD_FAILURE() << started.status();
     std::abort();

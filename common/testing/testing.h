@@ -2,11 +2,11 @@
 // in-process server on port 0, and status matchers.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -86,10 +86,10 @@ MATCHER_P(InvalidArgumentFor, field, "is INVALID_ARGUMENT naming " + std::string
 }
 
 // ASSERT_OK(expr) for absl::Status / grpc::Status.
-#define HTX_ASSERT_OK(expr)                                            \
-  do {                                                                 \
-    absl::Status htx_status_ = ::htx::testing::ToAbsl(expr);           \
-    ASSERT_TRUE(htx_status_.ok()) << htx_status_.ToString();           \
+#define HTX_ASSERT_OK(expr)                                  \
+  do {                                                       \
+    absl::Status htx_status_ = ::htx::testing::ToAbsl(expr); \
+    ASSERT_TRUE(htx_status_.ok()) << htx_status_.ToString(); \
   } while (false)
 
 }  // namespace htx::testing

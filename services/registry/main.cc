@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
   htx::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  auto server = htx::server::Server::Start(options, {&service},
-                                           {"htx.registry.v1.RegistryService"});
+  auto server =
+      htx::server::Server::Start(options, {&service}, {"htx.registry.v1.RegistryService"});
   if (!server.ok()) {
     std::fprintf(stderr, "htx-registry: %s\n", server.status().ToString().c_str());
     return 1;

@@ -1,10 +1,10 @@
-#include "absl/strings/string_view.h"
 #include "services/registry/registry.h"
 
 #include <atomic>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/api/api.h"
 #include "common/status/status.h"
@@ -22,9 +22,7 @@ constexpr char kCommuneIndex[] = "commune_organizations";
 
 // Units are keyed under their parent so that listing a parent's children is a
 // prefix scan: "|provinces/01", "provinces/01|provinces/01/communes/00004".
-std::string UnitKey(absl::string_view name) {
-  return absl::StrCat(UnitParent(name), "|", name);
-}
+std::string UnitKey(absl::string_view name) { return absl::StrCat(UnitParent(name), "|", name); }
 
 std::string CommuneIndexKey(absl::string_view commune, absl::string_view organization) {
   return absl::StrCat(commune, "|", organization);
@@ -61,8 +59,7 @@ Registry::Registry(storage::Store* store, std::function<absl::Time()> clock)
       commune_index_(store->family(kCommuneIndex)) {}
 
 DayKey Registry::Today() const {
-  absl::CivilDay day =
-      absl::ToCivilDay(clock_(), absl::FixedTimeZone(7 * 60 * 60));
+  absl::CivilDay day = absl::ToCivilDay(clock_(), absl::FixedTimeZone(7 * 60 * 60));
   return static_cast<DayKey>(day.year() * 10000 + day.month() * 100 + day.day());
 }
 
@@ -131,8 +128,7 @@ absl::StatusOr<v1::Organization> Registry::GetOrganization(
   if (absl::Status s = ParseOrganizationName(request.name(), "name").status(); !s.ok()) {
     return s;
   }
-  absl::StatusOr<std::optional<std::string>> bytes =
-      store_->Get(organizations_, request.name());
+  absl::StatusOr<std::optional<std::string>> bytes = store_->Get(organizations_, request.name());
   if (!bytes.ok()) return bytes.status();
   if (!bytes->has_value()) return NotFound(request.name());
   OrganizationRecord record;
@@ -147,37 +143,39 @@ absl::Status Registry::VisitSubtree(
   if (subtree.collection == "communes") {
     const std::string commune =
         absl::StrCat(ProvinceName(subtree.province), "/communes/", subtree.id);
-    absl::Status scanned = store_->Scan(
-        commune_index_, absl::StrCat(commune, "|"), start_after,
-        [&](absl::string_view key, absl::string_view) {
-          absl::string_view name = key.substr(commune.size() + 1);
-          absl::StatusOr<std::optional<std::string>> bytes = store_->Get(organizations_, name);
-          if (!bytes.ok()) {
-            inner = bytes.status();
-            return false;
-          }
-          if (!bytes->has_value()) return true;  // index ahead of a concurrent move
-          OrganizationRecord record;
-          inner = ParseRecord(**bytes, &record);
-          if (!inner.ok()) return false;
-          // The index is written with the record, so a mismatch is only a
-          // reader racing a commune change: skip the stale entry.
-          if (record.organization().commune() != commune) return true;
-          return fn(key, record);
-        });
+    absl::Status scanned = store_->Scan(commune_index_, absl::StrCat(commune, "|"), start_after,
+                                        [&](absl::string_view key, absl::string_view) {
+                                          absl::string_view name = key.substr(commune.size() + 1);
+                                          absl::StatusOr<std::optional<std::string>> bytes =
+                                              store_->Get(organizations_, name);
+                                          if (!bytes.ok()) {
+                                            inner = bytes.status();
+                                            return false;
+                                          }
+                                          if (!bytes->has_value())
+                                            return true;  // index ahead of a concurrent move
+                                          OrganizationRecord record;
+                                          inner = ParseRecord(**bytes, &record);
+                                          if (!inner.ok()) return false;
+                                          // The index is written with the record, so a mismatch is
+                                          // only a reader racing a commune change: skip the stale
+                                          // entry.
+                                          if (record.organization().commune() != commune)
+                                            return true;
+                                          return fn(key, record);
+                                        });
     return scanned.ok() ? inner : scanned;
   }
-  const std::string prefix =
-      subtree.province.empty()
-          ? std::string("provinces/")
-          : absl::StrCat(ProvinceName(subtree.province), "/organizations/");
-  absl::Status scanned = store_->Scan(
-      organizations_, prefix, start_after, [&](absl::string_view key, absl::string_view value) {
-        OrganizationRecord record;
-        inner = ParseRecord(value, &record);
-        if (!inner.ok()) return false;
-        return fn(key, record);
-      });
+  const std::string prefix = subtree.province.empty()
+                                 ? std::string("provinces/")
+                                 : absl::StrCat(ProvinceName(subtree.province), "/organizations/");
+  absl::Status scanned = store_->Scan(organizations_, prefix, start_after,
+                                      [&](absl::string_view key, absl::string_view value) {
+                                        OrganizationRecord record;
+                                        inner = ParseRecord(value, &record);
+                                        if (!inner.ok()) return false;
+                                        return fn(key, record);
+                                      });
   return scanned.ok() ? inner : scanned;
 }
 
@@ -276,9 +274,8 @@ absl::StatusOr<v1::Counts> Registry::GetCounts(const v1::GetCountsRequest& reque
     return s;
   }
   const DayKey as_of = ToDayKey(request.as_of());
-  const DayKey period_start = IsSet(request.period_start())
-                                  ? ToDayKey(request.period_start())
-                                  : request.as_of().year() * 10000 + 101;
+  const DayKey period_start = IsSet(request.period_start()) ? ToDayKey(request.period_start())
+                                                            : request.as_of().year() * 10000 + 101;
   if (period_start > as_of) return InvalidField("period_start", "is after as_of");
   if (!request.unit().empty()) {
     v1::GetUnitRequest get;
@@ -318,8 +315,8 @@ absl::StatusOr<type::v1::ListChangesResponse> Registry::ListChanges(
   if (!changes.ok()) return changes.status();
   for (type::v1::Change& change : *changes) {
     if (response.changes_size() == *page_size) {
-      response.set_next_page_token(api::EncodePageToken(
-          query, absl::StrCat(response.changes(*page_size - 1).sequence())));
+      response.set_next_page_token(
+          api::EncodePageToken(query, absl::StrCat(response.changes(*page_size - 1).sequence())));
       break;
     }
     *response.add_changes() = std::move(change);
@@ -330,8 +327,7 @@ absl::StatusOr<type::v1::ListChangesResponse> Registry::ListChanges(
 // ---- Writes ----------------------------------------------------------------
 
 void Registry::Submit(absl::string_view method, absl::string_view request_id,
-                      const google::protobuf::Message& request,
-                      google::protobuf::Message* response,
+                      const google::protobuf::Message& request, google::protobuf::Message* response,
                       std::function<absl::Status(storage::Txn&)> mutate, Done done) {
   if (absl::Status s = api::ValidateRequestId(request_id); !s.ok()) {
     done(s);
@@ -358,15 +354,14 @@ absl::Status Registry::RequireUnit(storage::Txn& txn, const std::string& name,
   return absl::OkStatus();
 }
 
-void Registry::ImportUnits(const v1::ImportUnitsRequest& request,
-                           v1::ImportUnitsResponse* response, Done done) {
+void Registry::ImportUnits(const v1::ImportUnitsRequest& request, v1::ImportUnitsResponse* response,
+                           Done done) {
   if (request.units().empty()) return done(RequiredField("units"));
   if (request.units_size() > 10000) {
     return done(InvalidField("units", "at most 10000 per request"));
   }
   for (int i = 0; i < request.units_size(); ++i) {
-    if (absl::Status s = ValidateUnit(request.units(i), absl::StrCat("units[", i, "]"));
-        !s.ok()) {
+    if (absl::Status s = ValidateUnit(request.units(i), absl::StrCat("units[", i, "]")); !s.ok()) {
       return done(s);
     }
   }
@@ -386,10 +381,10 @@ void Registry::ImportUnits(const v1::ImportUnitsRequest& request,
       unit.clear_etag();
       unit.set_etag(api::ComputeEtag(unit));
       txn.PutProto(units_, UnitKey(unit.name()), unit);
-      txn.RecordChange(unit.name(),
-                       existing->has_value() ? type::v1::CHANGE_KIND_UPDATED
-                                             : type::v1::CHANGE_KIND_CREATED,
-                       &unit);
+      txn.RecordChange(
+          unit.name(),
+          existing->has_value() ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
+          &unit);
       (existing->has_value() ? replaced : created)++;
     }
     // Successors may be named before they are imported, but not left dangling.
@@ -426,8 +421,7 @@ void Registry::SaveInTxn(storage::Txn& txn, const OrganizationRecord& record,
 }
 
 absl::Status Registry::CreateInTxn(storage::Txn& txn, const std::string& province,
-                                   const v1::Organization& given,
-                                   v1::Organization* response) {
+                                   const v1::Organization& given, v1::Organization* response) {
   if (absl::Status s = RequireUnit(txn, ProvinceName(province), "parent"); !s.ok()) return s;
   if (absl::Status s = RequireUnit(txn, given.commune(), "organization.commune"); !s.ok()) {
     return s;
@@ -441,11 +435,10 @@ absl::Status Registry::CreateInTxn(storage::Txn& txn, const std::string& provinc
   v1::Organization& organization = *record.mutable_organization();
   organization = given;
   organization.set_name(name);
-  for (int field : {v1::Organization::kStatusFieldNumber,
-                    v1::Organization::kClassificationsFieldNumber,
-                    v1::Organization::kUnionMembershipFieldNumber,
-                    v1::Organization::kEventCountFieldNumber,
-                    v1::Organization::kEtagFieldNumber}) {
+  for (int field :
+       {v1::Organization::kStatusFieldNumber, v1::Organization::kClassificationsFieldNumber,
+        v1::Organization::kUnionMembershipFieldNumber, v1::Organization::kEventCountFieldNumber,
+        v1::Organization::kEtagFieldNumber}) {
     organization.GetReflection()->ClearField(
         &organization, organization.GetDescriptor()->FindFieldByNumber(field));
   }
@@ -469,16 +462,17 @@ void Registry::CreateOrganization(const v1::CreateOrganizationRequest& request,
   if (!parent->collection.empty()) {
     return done(InvalidField("parent", "must be a province: provinces/{2 digits}"));
   }
-  if (absl::Status s = ValidateNewOrganization(request.organization(), parent->province,
-                                               Today(), "organization");
+  if (absl::Status s = ValidateNewOrganization(request.organization(), parent->province, Today(),
+                                               "organization");
       !s.ok()) {
     return done(s);
   }
-  Submit("CreateOrganization", request.request_id(), request, response,
-         [this, &request, province = parent->province, response](storage::Txn& txn) {
-           return CreateInTxn(txn, province, request.organization(), response);
-         },
-         std::move(done));
+  Submit(
+      "CreateOrganization", request.request_id(), request, response,
+      [this, &request, province = parent->province, response](storage::Txn& txn) {
+        return CreateInTxn(txn, province, request.organization(), response);
+      },
+      std::move(done));
 }
 
 void Registry::UpdateOrganization(const v1::UpdateOrganizationRequest& request,
@@ -511,8 +505,7 @@ void Registry::UpdateOrganization(const v1::UpdateOrganizationRequest& request,
         return s;
       }
       txn.Delete(commune_index_, CommuneIndexKey(old_commune, organization->name()));
-      txn.Put(commune_index_, CommuneIndexKey(organization->commune(), organization->name()),
-              "");
+      txn.Put(commune_index_, CommuneIndexKey(organization->commune(), organization->name()), "");
     }
     *organization->mutable_update_time() = ToTimestamp(txn.now());
     SaveInTxn(txn, *record, type::v1::CHANGE_KIND_UPDATED, response);
@@ -523,16 +516,20 @@ void Registry::UpdateOrganization(const v1::UpdateOrganizationRequest& request,
 }
 
 absl::Status Registry::AppendInTxn(storage::Txn& txn, const std::string& organization,
-                                   const v1::LifecycleEvent& given,
-                                   v1::LifecycleEvent* response) {
+                                   const v1::LifecycleEvent& given, v1::LifecycleEvent* response) {
   absl::StatusOr<OrganizationRecord> record = LoadInTxn(txn, organization);
   if (!record.ok()) return record.status();
   v1::OrganizationKind union_kind = v1::ORGANIZATION_KIND_UNSPECIFIED;
   if (given.type() == v1::EVENT_TYPE_JOINED_UNION) {
     absl::StatusOr<OrganizationRecord> union_record = LoadInTxn(txn, given.union_());
     if (union_record.ok()) {
-      if (StatusOn(*union_record, ToDayKey(given.effective_date())) ==
-          v1::ORGANIZATION_STATUS_DISSOLVED) {
+      const v1::OrganizationStatus union_status =
+          StatusOn(*union_record, ToDayKey(given.effective_date()));
+      if (union_status == v1::ORGANIZATION_STATUS_UNSPECIFIED) {
+        return FailedPrecondition("UNION_NOT_FOUNDED",
+                                  absl::StrCat(given.union_(), " is not founded on that date"));
+      }
+      if (union_status == v1::ORGANIZATION_STATUS_DISSOLVED) {
         return FailedPrecondition("UNION_DISSOLVED",
                                   absl::StrCat(given.union_(), " is dissolved on that date"));
       }
@@ -555,17 +552,18 @@ absl::Status Registry::AppendInTxn(storage::Txn& txn, const std::string& organiz
   return absl::OkStatus();
 }
 
-void Registry::AppendEvent(const v1::AppendEventRequest& request,
-                           v1::LifecycleEvent* response, Done done) {
+void Registry::AppendEvent(const v1::AppendEventRequest& request, v1::LifecycleEvent* response,
+                           Done done) {
   if (absl::Status s = ParseOrganizationName(request.parent(), "parent").status(); !s.ok()) {
     return done(s);
   }
   if (absl::Status s = ValidateEventShape(request.event(), "event"); !s.ok()) return done(s);
-  Submit("AppendEvent", request.request_id(), request, response,
-         [this, &request, response](storage::Txn& txn) {
-           return AppendInTxn(txn, request.parent(), request.event(), response);
-         },
-         std::move(done));
+  Submit(
+      "AppendEvent", request.request_id(), request, response,
+      [this, &request, response](storage::Txn& txn) {
+        return AppendInTxn(txn, request.parent(), request.event(), response);
+      },
+      std::move(done));
 }
 
 absl::Status Registry::ClassifyInTxn(storage::Txn& txn, const std::string& organization,
@@ -588,12 +586,13 @@ void Registry::SetClassification(const v1::SetClassificationRequest& request,
     return done(s);
   }
   if (!request.has_classification()) return done(RequiredField("classification"));
-  Submit("SetClassification", request.request_id(), request, response,
-         [this, &request, response](storage::Txn& txn) {
-           return ClassifyInTxn(txn, request.name(), request.classification(),
-                                request.etag(), response);
-         },
-         std::move(done));
+  Submit(
+      "SetClassification", request.request_id(), request, response,
+      [this, &request, response](storage::Txn& txn) {
+        return ClassifyInTxn(txn, request.name(), request.classification(), request.etag(),
+                             response);
+      },
+      std::move(done));
 }
 
 void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
@@ -663,8 +662,8 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
             invalid = commune.status();
             break;
           }
-          invalid = ValidateNewOrganization(given, commune->province, Today(),
-                                            field + ".organization");
+          invalid =
+              ValidateNewOrganization(given, commune->province, Today(), field + ".organization");
           mutate = [this, &given, province = commune->province, result](storage::Txn& txn) {
             v1::Organization created;
             absl::Status s = CreateInTxn(txn, province, given, &created);
@@ -688,8 +687,8 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
           invalid = ParseOrganizationName(row.parent(), field + ".parent").status();
           mutate = [this, &row, result](storage::Txn& txn) {
             v1::Organization classified;
-            absl::Status s = ClassifyInTxn(txn, row.parent(), row.classification(), "",
-                                           &classified);
+            absl::Status s =
+                ClassifyInTxn(txn, row.parent(), row.classification(), "", &classified);
             if (s.ok()) result->set_resource(row.parent());
             return s;
           };

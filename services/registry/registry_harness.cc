@@ -13,6 +13,7 @@ RegistryHarness::RegistryHarness(Options options) {
   storage::StoreOptions store_options;
   store_options.path = dir_.Sub("registry");
   store_options.column_families = Registry::ColumnFamilies();
+  store_options.sync = options.sync;
   store_options.clock = [now = options.now] { return now; };
   auto store = storage::Store::Open(store_options);
   if (!store.ok()) {

@@ -23,6 +23,8 @@ class RegistryHarness {
     absl::Time now = TestNow();
     // False leaves the service detached (UNAVAILABLE) and health NOT_SERVING.
     bool attach = true;
+    // False skips the fsync per group commit: for comparison benchmarks only.
+    bool sync = true;
   };
   RegistryHarness() : RegistryHarness(Options{}) {}
   explicit RegistryHarness(Options options);

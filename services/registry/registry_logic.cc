@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "services/registry/registry_logic.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/api/api.h"
 #include "common/status/status.h"
@@ -61,16 +61,15 @@ bool IsSet(const type::v1::Date& date) {
   return date.year() != 0 || date.month() != 0 || date.day() != 0;
 }
 
-absl::Status ValidateDate(const type::v1::Date& date, absl::string_view field,
-                          bool required) {
+absl::Status ValidateDate(const type::v1::Date& date, absl::string_view field, bool required) {
   if (!IsSet(date)) {
     return required ? RequiredField(field) : absl::OkStatus();
   }
   absl::CivilDay day(date.year(), date.month(), date.day());
   if (date.year() < 1900 || date.year() > 9999 || day.year() != date.year() ||
       day.month() != date.month() || day.day() != date.day()) {
-    return InvalidField(field, absl::StrFormat("%04d-%02d-%02d is not a valid date",
-                                               date.year(), date.month(), date.day()));
+    return InvalidField(field, absl::StrFormat("%04d-%02d-%02d is not a valid date", date.year(),
+                                               date.month(), date.day()));
   }
   return absl::OkStatus();
 }
@@ -81,16 +80,14 @@ std::string FormatDate(DayKey key) {
 
 // ---- Names -----------------------------------------------------------------
 
-absl::StatusOr<ParsedName> ParseUnitName(absl::string_view name,
-                                         absl::string_view field) {
+absl::StatusOr<ParsedName> ParseUnitName(absl::string_view name, absl::string_view field) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   ParsedName parsed;
-  if ((parts.size() == 2 || parts.size() == 4) && parts[0] == "provinces" &&
-      parts[1].size() == 2 && AllOf(parts[1], IsDigit)) {
+  if ((parts.size() == 2 || parts.size() == 4) && parts[0] == "provinces" && parts[1].size() == 2 &&
+      AllOf(parts[1], IsDigit)) {
     parsed.province = std::string(parts[1]);
     if (parts.size() == 2) return parsed;
-    if ((parts[2] == "communes" || parts[2] == "agencies") &&
-        ValidId(parts[2], parts[3])) {
+    if ((parts[2] == "communes" || parts[2] == "agencies") && ValidId(parts[2], parts[3])) {
       parsed.collection = std::string(parts[2]);
       parsed.id = std::string(parts[3]);
       return parsed;
@@ -104,8 +101,7 @@ absl::StatusOr<ParsedName> ParseUnitName(absl::string_view name,
                       "INVALID_NAME");
 }
 
-absl::StatusOr<ParsedName> ParseOrganizationName(absl::string_view name,
-                                                 absl::string_view field) {
+absl::StatusOr<ParsedName> ParseOrganizationName(absl::string_view name, absl::string_view field) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() == 4 && parts[0] == "provinces" && parts[1].size() == 2 &&
       AllOf(parts[1], IsDigit) && parts[2] == "organizations" &&
@@ -120,13 +116,13 @@ absl::StatusOr<ParsedName> ParseOrganizationName(absl::string_view name,
                       "INVALID_NAME");
 }
 
-absl::StatusOr<ParsedName> ParseSubtree(absl::string_view name,
-                                        absl::string_view field) {
+absl::StatusOr<ParsedName> ParseSubtree(absl::string_view name, absl::string_view field) {
   if (name.empty()) return ParsedName{};
   absl::StatusOr<ParsedName> parsed = ParseUnitName(name, field);
   if (parsed.ok() && parsed->collection == "agencies") {
-    return InvalidField(field, "an agency has no organisations; name the nation "
-                               "(\"\"), a province or a commune");
+    return InvalidField(field,
+                        "an agency has no organisations; name the nation "
+                        "(\"\"), a province or a commune");
   }
   return parsed;
 }
@@ -176,12 +172,10 @@ absl::Status ValidateUnit(const v1::Unit& unit, absl::string_view field) {
   if (unit.display_name().size() > 300) {
     return InvalidField(Path(field, "display_name"), "at most 300 bytes");
   }
-  if (absl::Status s = ValidateDate(unit.valid_from(), Path(field, "valid_from"), false);
-      !s.ok()) {
+  if (absl::Status s = ValidateDate(unit.valid_from(), Path(field, "valid_from"), false); !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateDate(unit.valid_to(), Path(field, "valid_to"), false);
-      !s.ok()) {
+  if (absl::Status s = ValidateDate(unit.valid_to(), Path(field, "valid_to"), false); !s.ok()) {
     return s;
   }
   if (IsSet(unit.valid_from()) && IsSet(unit.valid_to()) &&
@@ -197,8 +191,7 @@ absl::Status ValidateUnit(const v1::Unit& unit, absl::string_view field) {
       return InvalidField(Path(field, "successor"), "a unit cannot succeed itself");
     }
     if (!IsSet(unit.valid_to())) {
-      return InvalidField(Path(field, "valid_to"),
-                          "required when a successor is named");
+      return InvalidField(Path(field, "valid_to"), "required when a successor is named");
     }
   }
   return absl::OkStatus();
@@ -206,14 +199,12 @@ absl::Status ValidateUnit(const v1::Unit& unit, absl::string_view field) {
 
 const std::vector<std::string>& UpdatablePaths() {
   static const auto* paths = new std::vector<std::string>{
-      "display_name", "commune",         "sector",
-      "members",      "regular_workers", "managers_intermediate",
-      "managers_higher", "flags"};
+      "display_name",          "commune",         "sector", "members", "regular_workers",
+      "managers_intermediate", "managers_higher", "flags"};
   return *paths;
 }
 
-absl::Status ValidateAttributes(const v1::Organization& organization,
-                                absl::string_view province,
+absl::Status ValidateAttributes(const v1::Organization& organization, absl::string_view province,
                                 absl::string_view field) {
   if (absl::StripAsciiWhitespace(organization.display_name()).empty()) {
     return RequiredField(Path(field, "display_name"));
@@ -229,8 +220,7 @@ absl::Status ValidateAttributes(const v1::Organization& organization,
     return InvalidField(commune_field, "must name a commune or ward");
   }
   if (commune->province != province) {
-    return InvalidField(commune_field,
-                        absl::StrCat("must be in provinces/", province));
+    return InvalidField(commune_field, absl::StrCat("must be in provinces/", province));
   }
   const std::string sector_field = Path(field, "sector");
   if (organization.sector() == v1::SECTOR_UNSPECIFIED) return RequiredField(sector_field);
@@ -265,8 +255,7 @@ absl::Status ValidateNewOrganization(const v1::Organization& organization,
     return s;
   }
   const std::string founding_field = Path(field, "founding_date");
-  if (absl::Status s = ValidateDate(organization.founding_date(), founding_field, true);
-      !s.ok()) {
+  if (absl::Status s = ValidateDate(organization.founding_date(), founding_field, true); !s.ok()) {
     return s;
   }
   if (ToDayKey(organization.founding_date()) > today) {
@@ -277,8 +266,7 @@ absl::Status ValidateNewOrganization(const v1::Organization& organization,
 
 // ---- Lifecycle -------------------------------------------------------------
 
-absl::StatusOr<v1::OrganizationStatus> Transition(v1::OrganizationStatus from,
-                                                  v1::EventType type) {
+absl::StatusOr<v1::OrganizationStatus> Transition(v1::OrganizationStatus from, v1::EventType type) {
   using S = v1::OrganizationStatus;
   const bool operating = from == v1::ORGANIZATION_STATUS_ACTIVE ||
                          from == v1::ORGANIZATION_STATUS_SUSPENDED ||
@@ -295,8 +283,7 @@ absl::StatusOr<v1::OrganizationStatus> Transition(v1::OrganizationStatus from,
       }
       break;
     case v1::EVENT_TYPE_REPORTED_NOT_OPERATING:
-      if (from == v1::ORGANIZATION_STATUS_ACTIVE ||
-          from == v1::ORGANIZATION_STATUS_SUSPENDED) {
+      if (from == v1::ORGANIZATION_STATUS_ACTIVE || from == v1::ORGANIZATION_STATUS_SUSPENDED) {
         to = v1::ORGANIZATION_STATUS_NOT_OPERATING;
       }
       break;
@@ -319,15 +306,13 @@ absl::StatusOr<v1::OrganizationStatus> Transition(v1::OrganizationStatus from,
   if (!to) {
     return Error(absl::StatusCode::kFailedPrecondition, "INVALID_TRANSITION",
                  absl::StrCat("event ", v1::EventType_Name(type),
-                              " is not possible for an organisation that is ",
-                              StatusLabel(from)),
+                              " is not possible for an organisation that is ", StatusLabel(from)),
                  {{"status", StatusLabel(from)}});
   }
   return *to;
 }
 
-absl::Status ValidateEventShape(const v1::LifecycleEvent& event,
-                                absl::string_view field) {
+absl::Status ValidateEventShape(const v1::LifecycleEvent& event, absl::string_view field) {
   const std::string type_field = Path(field, "type");
   if (event.type() == v1::EVENT_TYPE_UNSPECIFIED) return RequiredField(type_field);
   if (!v1::EventType_IsValid(event.type())) {
@@ -381,24 +366,23 @@ absl::Status AppendEvent(OrganizationRecord& record, v1::LifecycleEvent event,
   if (!record.events().empty()) {
     const DayKey latest = ToDayKey(record.events().rbegin()->effective_date());
     if (date < latest) {
-      return Error(absl::StatusCode::kFailedPrecondition, "EVENT_OUT_OF_ORDER",
-                   absl::StrCat("event.effective_date ", FormatDate(date),
-                                " is before the latest event (", FormatDate(latest),
-                                "); events are appended in date order"),
-                   {{"field", "event.effective_date"}});
+      return Error(
+          absl::StatusCode::kFailedPrecondition, "EVENT_OUT_OF_ORDER",
+          absl::StrCat("event.effective_date ", FormatDate(date), " is before the latest event (",
+                       FormatDate(latest), "); events are appended in date order"),
+          {{"field", "event.effective_date"}});
     }
   }
-  const v1::OrganizationStatus from =
-      record.events().empty() ? v1::ORGANIZATION_STATUS_UNSPECIFIED
-                              : record.events().rbegin()->status_after();
+  const v1::OrganizationStatus from = record.events().empty()
+                                          ? v1::ORGANIZATION_STATUS_UNSPECIFIED
+                                          : record.events().rbegin()->status_after();
   absl::StatusOr<v1::OrganizationStatus> to = Transition(from, event.type());
   if (!to.ok()) return to.status();
 
-  const bool is_union_event = event.type() == v1::EVENT_TYPE_JOINED_UNION ||
-                              event.type() == v1::EVENT_TYPE_LEFT_UNION;
+  const bool is_union_event =
+      event.type() == v1::EVENT_TYPE_JOINED_UNION || event.type() == v1::EVENT_TYPE_LEFT_UNION;
   if (is_union_event && organization.kind() != v1::ORGANIZATION_KIND_HTX) {
-    return FailedPrecondition("NOT_AN_HTX",
-                              "only an HTX can join or leave an LH HTX");
+    return FailedPrecondition("NOT_AN_HTX", "only an HTX can join or leave an LH HTX");
   }
   const std::string current_union = UnionOn(record, 99991231);
   if (event.type() == v1::EVENT_TYPE_JOINED_UNION) {
@@ -406,8 +390,7 @@ absl::Status AppendEvent(OrganizationRecord& record, v1::LifecycleEvent event,
       return NotFound(event.union_());
     }
     if (union_kind != v1::ORGANIZATION_KIND_LH_HTX) {
-      return FailedPrecondition("NOT_A_UNION",
-                                absl::StrCat(event.union_(), " is not an LH HTX"));
+      return FailedPrecondition("NOT_A_UNION", absl::StrCat(event.union_(), " is not an LH HTX"));
     }
     if (!current_union.empty()) {
       return FailedPrecondition(
@@ -462,27 +445,26 @@ v1::Rating RatingForScore(int score) {
   return v1::RATING_WEAK;
 }
 
-absl::Status SetClassification(OrganizationRecord& record,
-                               const v1::Classification& given, DayKey today) {
+absl::Status SetClassification(OrganizationRecord& record, const v1::Classification& given,
+                               DayKey today) {
   v1::Classification classification = given;
   const int year = classification.year();
   const int founding_year = record.organization().founding_date().year();
   if (year == 0) return RequiredField("classification.year");
   if (year < founding_year || year > today / 10000) {
-    return InvalidField("classification.year",
-                        absl::StrCat("must be between the founding year ", founding_year,
-                                     " and the current year"));
+    return InvalidField(
+        "classification.year",
+        absl::StrCat("must be between the founding year ", founding_year, " and the current year"));
   }
   if (classification.has_score()) {
     if (classification.score() < 0 || classification.score() > 100) {
       return InvalidField("classification.score", "must be 0..100");
     }
     const v1::Rating derived = RatingForScore(classification.score());
-    if (classification.rating() != v1::RATING_UNSPECIFIED &&
-        classification.rating() != derived) {
+    if (classification.rating() != v1::RATING_UNSPECIFIED && classification.rating() != derived) {
       return InvalidField("classification.rating",
-                          absl::StrCat("disagrees with score ", classification.score(),
-                                       " (", v1::Rating_Name(derived), ")"));
+                          absl::StrCat("disagrees with score ", classification.score(), " (",
+                                       v1::Rating_Name(derived), ")"));
     }
     classification.set_rating(derived);
   }
@@ -498,15 +480,13 @@ absl::Status SetClassification(OrganizationRecord& record,
   const bool under_twelve_months =
       ToDayKey(record.organization().founding_date()) > (year - 1) * 10000 + 1231;
   if (under_twelve_months && classification.rating() != v1::RATING_NOT_RATED) {
-    return FailedPrecondition(
-        "NOT_RATABLE", absl::StrCat("operating under 12 months on 31/12/", year,
-                                    ": only RATING_NOT_RATED applies"));
+    return FailedPrecondition("NOT_RATABLE", absl::StrCat("operating under 12 months on 31/12/",
+                                                          year, ": only RATING_NOT_RATED applies"));
   }
   const DayKey dissolved = DissolvedOn(record);
   if (dissolved != 0 && dissolved < year * 10000 + 101) {
-    return FailedPrecondition("DISSOLVED",
-                              absl::StrCat("dissolved on ", FormatDate(dissolved),
-                                           ", before ", year));
+    return FailedPrecondition(
+        "DISSOLVED", absl::StrCat("dissolved on ", FormatDate(dissolved), ", before ", year));
   }
   auto* list = record.mutable_organization()->mutable_classifications();
   auto it = std::find_if(list->begin(), list->end(),
@@ -548,8 +528,8 @@ void CountAccumulator::Add(const OrganizationRecord& record) {
   const bool dissolved_in_period =
       dissolved != 0 && dissolved >= period_start_ && dissolved <= as_of_;
   const v1::OrganizationStatus status = StatusOn(record, as_of_);
-  const bool in_stock = status != v1::ORGANIZATION_STATUS_UNSPECIFIED &&
-                        status != v1::ORGANIZATION_STATUS_DISSOLVED;
+  const bool in_stock =
+      status != v1::ORGANIZATION_STATUS_UNSPECIFIED && status != v1::ORGANIZATION_STATUS_DISSOLVED;
   if (!in_stock && !established_in_period && !dissolved_in_period) return;
 
   v1::Rating rating = v1::RATING_UNSPECIFIED;
@@ -567,8 +547,7 @@ void CountAccumulator::Add(const OrganizationRecord& record) {
     row.set_total(row.total() + 1);
     row.set_active(row.active() + (status == v1::ORGANIZATION_STATUS_ACTIVE));
     row.set_suspended(row.suspended() + (status == v1::ORGANIZATION_STATUS_SUSPENDED));
-    row.set_not_operating(row.not_operating() +
-                          (status == v1::ORGANIZATION_STATUS_NOT_OPERATING));
+    row.set_not_operating(row.not_operating() + (status == v1::ORGANIZATION_STATUS_NOT_OPERATING));
     row.set_dissolving(row.dissolving() + (status == v1::ORGANIZATION_STATUS_DISSOLVING));
     row.set_rated_good(row.rated_good() + (rating == v1::RATING_GOOD));
     row.set_rated_fair(row.rated_fair() + (rating == v1::RATING_FAIR));
@@ -594,8 +573,8 @@ void CountAccumulator::Add(const OrganizationRecord& record) {
 }
 
 void CountAccumulator::Finish(v1::Counts* counts) const {
-  for (int kind : {v1::ORGANIZATION_KIND_HTX, v1::ORGANIZATION_KIND_LH_HTX,
-                   v1::ORGANIZATION_KIND_THT}) {
+  for (int kind :
+       {v1::ORGANIZATION_KIND_HTX, v1::ORGANIZATION_KIND_LH_HTX, v1::ORGANIZATION_KIND_THT}) {
     for (int sector = 1; sector <= 7; ++sector) {
       auto it = rows_.find({kind, sector});
       if (it == rows_.end()) continue;

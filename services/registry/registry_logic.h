@@ -7,12 +7,12 @@
 #include <map>
 #include <optional>
 #include <string>
-
 #include <utility>
+#include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "htx/registry/v1/registry.pb.h"
 #include "services/registry/records.pb.h"
 
@@ -30,27 +30,23 @@ type::v1::Date FromDayKey(DayKey key);
 bool IsSet(const type::v1::Date& date);
 // INVALID_ARGUMENT naming `field` unless the date is a real calendar date in
 // 1900..9999 (or unset, when !required).
-absl::Status ValidateDate(const type::v1::Date& date, absl::string_view field,
-                          bool required);
+absl::Status ValidateDate(const type::v1::Date& date, absl::string_view field, bool required);
 std::string FormatDate(DayKey key);  // "2025-06-30"
 
 // ---- Names -----------------------------------------------------------------
 
 // Parts of a registry resource name.
 struct ParsedName {
-  std::string province;  // "01"
+  std::string province;    // "01"
   std::string collection;  // "", "communes", "agencies", "organizations"
   std::string id;          // "00004", "0101234567"
 };
 // Parses "provinces/{p}" and "provinces/{p}/{collection}/{id}" with valid ids;
 // INVALID_ARGUMENT naming `field` otherwise.
-absl::StatusOr<ParsedName> ParseUnitName(absl::string_view name,
-                                         absl::string_view field);
-absl::StatusOr<ParsedName> ParseOrganizationName(absl::string_view name,
-                                                 absl::string_view field);
+absl::StatusOr<ParsedName> ParseUnitName(absl::string_view name, absl::string_view field);
+absl::StatusOr<ParsedName> ParseOrganizationName(absl::string_view name, absl::string_view field);
 // A subtree for lists and counts: "" (nation), a province or a commune.
-absl::StatusOr<ParsedName> ParseSubtree(absl::string_view name,
-                                        absl::string_view field);
+absl::StatusOr<ParsedName> ParseSubtree(absl::string_view name, absl::string_view field);
 std::string ProvinceName(absl::string_view province);
 std::string OrganizationName(absl::string_view province, absl::string_view code);
 std::string EventName(absl::string_view organization, int number);
@@ -71,21 +67,18 @@ absl::Status ValidateNewOrganization(const v1::Organization& organization,
 // The fields UpdateOrganization may change.
 const std::vector<std::string>& UpdatablePaths();
 // The mutable attributes of an organisation after an update.
-absl::Status ValidateAttributes(const v1::Organization& organization,
-                                absl::string_view province,
+absl::Status ValidateAttributes(const v1::Organization& organization, absl::string_view province,
                                 absl::string_view field);
 
 // ---- Lifecycle -------------------------------------------------------------
 
 // Status after applying `type` to an organisation in status `from`, or
 // FAILED_PRECONDITION (reason INVALID_TRANSITION) naming both.
-absl::StatusOr<v1::OrganizationStatus> Transition(v1::OrganizationStatus from,
-                                                  v1::EventType type);
+absl::StatusOr<v1::OrganizationStatus> Transition(v1::OrganizationStatus from, v1::EventType type);
 
 // The shape checks of an event to append (type, date, dissolution kind, union
 // presence); transitions are checked by AppendEvent.
-absl::Status ValidateEventShape(const v1::LifecycleEvent& event,
-                                absl::string_view field);
+absl::Status ValidateEventShape(const v1::LifecycleEvent& event, absl::string_view field);
 
 // Appends `event` to `record` if the transition is possible, the date is not
 // before founding nor before the latest event, and union membership rules
@@ -106,8 +99,7 @@ DayKey DissolvedOn(const OrganizationRecord& record);
 // Circular 01/2020/TT-BKHĐT: 80-100 good, 65-<80 fair, 50-<65 average, <50 weak.
 v1::Rating RatingForScore(int score);
 // Validates and records a classification (replacing that year's, if any).
-absl::Status SetClassification(OrganizationRecord& record,
-                               const v1::Classification& classification,
+absl::Status SetClassification(OrganizationRecord& record, const v1::Classification& classification,
                                DayKey today);
 
 // ---- Output ----------------------------------------------------------------

@@ -95,8 +95,8 @@ TEST(TransitionTest, FollowsTheLifecycle) {
     SCOPED_TRACE(v1::OrganizationStatus_Name(c.from) + " + " + v1::EventType_Name(c.type));
     auto to = Transition(c.from, c.type);
     if (c.to == v1::ORGANIZATION_STATUS_UNSPECIFIED) {
-      EXPECT_THAT(to, StatusIsWithReason(absl::StatusCode::kFailedPrecondition,
-                                         "INVALID_TRANSITION"));
+      EXPECT_THAT(to,
+                  StatusIsWithReason(absl::StatusCode::kFailedPrecondition, "INVALID_TRANSITION"));
     } else {
       ASSERT_TRUE(to.ok()) << to.status();
       EXPECT_EQ(*to, c.to);
@@ -250,7 +250,7 @@ TEST(CountTest, StockFlowsRatingsAndUnionMembers) {
   }
   ASSERT_NE(htx_all, nullptr);
   ASSERT_NE(union_all, nullptr);
-  EXPECT_EQ(htx_all->total(), 2);  // a and b; c is dissolved
+  EXPECT_EQ(htx_all->total(), 2);   // a and b; c is dissolved
   EXPECT_EQ(htx_all->active(), 1);  // b; a is suspended
   EXPECT_EQ(htx_all->suspended(), 1);
   EXPECT_EQ(htx_all->established(), 1);

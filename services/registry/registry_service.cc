@@ -78,8 +78,7 @@ grpc::ServerUnaryReactor* RegistryService::GetOrganization(
 grpc::ServerUnaryReactor* RegistryService::ListOrganizations(
     grpc::CallbackServerContext* context, const v1::ListOrganizationsRequest* request,
     v1::ListOrganizationsResponse* response) {
-  return Answer(context, response,
-                [&](Registry& r) { return r.ListOrganizations(*request); });
+  return Answer(context, response, [&](Registry& r) { return r.ListOrganizations(*request); });
 }
 
 grpc::ServerUnaryReactor* RegistryService::UpdateOrganization(
@@ -112,9 +111,9 @@ grpc::ServerUnaryReactor* RegistryService::GetCounts(grpc::CallbackServerContext
   return Answer(context, response, [&](Registry& r) { return r.GetCounts(*request); });
 }
 
-grpc::ServerUnaryReactor* RegistryService::ListChanges(
-    grpc::CallbackServerContext* context, const type::v1::ListChangesRequest* request,
-    type::v1::ListChangesResponse* response) {
+grpc::ServerUnaryReactor* RegistryService::ListChanges(grpc::CallbackServerContext* context,
+                                                       const type::v1::ListChangesRequest* request,
+                                                       type::v1::ListChangesResponse* response) {
   return Answer(context, response, [&](Registry& r) { return r.ListChanges(*request); });
 }
 

@@ -16,8 +16,7 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   void Attach(Registry* registry) { registry_.store(registry); }
 
   grpc::ServerUnaryReactor* GetUnit(grpc::CallbackServerContext* context,
-                                    const v1::GetUnitRequest* request,
-                                    v1::Unit* response) override;
+                                    const v1::GetUnitRequest* request, v1::Unit* response) override;
   grpc::ServerUnaryReactor* ListUnits(grpc::CallbackServerContext* context,
                                       const v1::ListUnitsRequest* request,
                                       v1::ListUnitsResponse* response) override;
@@ -30,9 +29,9 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   grpc::ServerUnaryReactor* GetOrganization(grpc::CallbackServerContext* context,
                                             const v1::GetOrganizationRequest* request,
                                             v1::Organization* response) override;
-  grpc::ServerUnaryReactor* ListOrganizations(
-      grpc::CallbackServerContext* context, const v1::ListOrganizationsRequest* request,
-      v1::ListOrganizationsResponse* response) override;
+  grpc::ServerUnaryReactor* ListOrganizations(grpc::CallbackServerContext* context,
+                                              const v1::ListOrganizationsRequest* request,
+                                              v1::ListOrganizationsResponse* response) override;
   grpc::ServerUnaryReactor* UpdateOrganization(grpc::CallbackServerContext* context,
                                                const v1::UpdateOrganizationRequest* request,
                                                v1::Organization* response) override;
@@ -48,8 +47,8 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   grpc::ServerUnaryReactor* GetCounts(grpc::CallbackServerContext* context,
                                       const v1::GetCountsRequest* request,
                                       v1::Counts* response) override;
-  grpc::ServerBidiReactor<v1::ImportRegistryRequest, v1::ImportRegistryResponse>*
-  ImportRegistry(grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<v1::ImportRegistryRequest, v1::ImportRegistryResponse>* ImportRegistry(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ListChanges(grpc::CallbackServerContext* context,
                                         const type::v1::ListChangesRequest* request,
                                         type::v1::ListChangesResponse* response) override;
@@ -59,8 +58,8 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Response* response,
                                    Read read);
   template <typename Request, typename Response, typename Write>
-  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context,
-                                   const Request* request, Response* response, Write write);
+  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context, const Request* request,
+                                   Response* response, Write write);
 
   std::atomic<Registry*> registry_{nullptr};
 };

@@ -1,5 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "services/registry/text.h"
+
+#include "absl/strings/string_view.h"
 
 namespace htx::registry {
 namespace {
@@ -42,8 +43,7 @@ std::string FoldCase(absl::string_view text) {
       Append(Lower(((b & 0x1F) << 6) | (text[i + 1] & 0x3F)), out);
       i += 2;
     } else if ((b & 0xF0) == 0xE0 && i + 2 < text.size()) {
-      Append(Lower(((b & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) | (text[i + 2] & 0x3F)),
-             out);
+      Append(Lower(((b & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) | (text[i + 2] & 0x3F)), out);
       i += 3;
     } else {
       out += text[i];
