@@ -1,0 +1,448 @@
+// Registry load benchmarks over real gRPC: durable creates, gets by name and
+// as-of counts. Each benchmark keeps N calls outstanding with the callback
+// client API (a closed loop: a finished call starts the next) against a
+// RegistryHarness (temp RocksDB store, port-0 server, fsync'd group commits).
+// items_per_second counts acknowledged (OK) calls; p50_us/p99_us are per-call
+// latencies. Any non-OK answer aborts the benchmark with SkipWithError.
+//
+// The server and this load generator share the machine's cores.
+#include <benchmark/benchmark.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/testing/testing.h"
+#include "services/registry/registry_harness.h"
+#include "services/registry/registry_logic.h"
+#include "services/registry/sample_data.h"
+
+namespace htx::registry {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kHanoi[] = "provinces/01";
+constexpr char kCommune[] = "provinces/01/communes/00001";
+// A call slower than this is a failure, not a data point.
+constexpr auto kCallDeadline = std::chrono::seconds(30);
+
+// ---- The closed loop -----------------------------------------------------------
+
+// What the calls of one benchmark measured, over all its iterations.
+struct Samples {
+  int64_t ok = 0;
+  int64_t failed = 0;
+  std::string first_error;
+  std::vector<double> latencies_us;
+};
+
+// Issues `total` calls keeping `outstanding` in flight: each slot's callback
+// records its latency and starts the slot's next call, so no thread hops
+// between an answer and the next request. A slot has one call at a time, so
+// its fields need no lock; the first failure stops new calls.
+template <typename Request, typename Response>
+class ClosedLoop {
+ public:
+  // Fills the request of call `index` (0-based within this loop); runs on gRPC threads.
+  using Fill = std::function<void(int64_t index, Request* request)>;
+  // Starts one call through stub->async()->Method(context, request, response, done).
+  using Start = std::function<void(grpc::ClientContext*, const Request*, Response*,
+                                   std::function<void(grpc::Status)>)>;
+
+  static void Run(int outstanding, int64_t total, const Fill& fill, const Start& start,
+                  Samples* samples) {
+    ClosedLoop loop(outstanding, total, fill, start);
+    loop.RunAndWait();
+    for (Slot& slot : loop.slots_) {
+      samples->ok += slot.ok;
+      samples->failed += slot.failed;
+      if (samples->first_error.empty()) samples->first_error = slot.first_error;
+      samples->latencies_us.insert(samples->latencies_us.end(), slot.latencies_us.begin(),
+                                   slot.latencies_us.end());
+    }
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<grpc::ClientContext> context;
+    Request request;
+    Response response;
+    Clock::time_point started;
+    int64_t ok = 0;
+    int64_t failed = 0;
+    std::string first_error;
+    std::vector<double> latencies_us;
+  };
+
+  ClosedLoop(int outstanding, int64_t total, const Fill& fill, const Start& start)
+      : total_(total),
+        fill_(fill),
+        start_(start),
+        slots_(static_cast<size_t>(std::max<int64_t>(1, std::min<int64_t>(outstanding, total)))),
+        active_(static_cast<int>(slots_.size())) {
+    for (Slot& slot : slots_) slot.latencies_us.reserve(total / slots_.size() + 1);
+  }
+
+  void RunAndWait() {
+    for (Slot& slot : slots_) Launch(slot);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return active_ == 0; });
+  }
+
+  void Launch(Slot& slot) {
+    const int64_t index = next_.fetch_add(1);
+    if (index >= total_ || stop_.load()) {
+      // Notify under the lock: once the waiter wakes, nothing here touches `this`.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--active_ == 0) cv_.notify_all();
+      return;
+    }
+    slot.context = std::make_unique<grpc::ClientContext>();  // contexts are single-use
+    slot.context->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    slot.request.Clear();
+    slot.response.Clear();
+    fill_(index, &slot.request);
+    slot.started = Clock::now();
+    start_(slot.context.get(), &slot.request, &slot.response,
+           [this, &slot](grpc::Status status) { OnDone(slot, status); });
+  }
+
+  void OnDone(Slot& slot, const grpc::Status& status) {
+    const std::chrono::duration<double, std::micro> latency = Clock::now() - slot.started;
+    if (status.ok()) {
+      ++slot.ok;
+      slot.latencies_us.push_back(latency.count());
+    } else {
+      if (slot.failed++ == 0) {
+        slot.first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
+      }
+      stop_ = true;
+    }
+    Launch(slot);
+  }
+
+  const int64_t total_;
+  const Fill& fill_;
+  const Start& start_;
+  std::vector<Slot> slots_;
+  std::atomic<int64_t> next_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int active_;  // guarded by mu_
+};
+
+// CPU time of the whole process (every thread: client, server, writer, RocksDB).
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+double Percentile(std::vector<double>& values, double fraction) {
+  if (values.empty()) return 0;
+  auto nth = values.begin() + static_cast<ptrdiff_t>(fraction * (values.size() - 1));
+  std::nth_element(values.begin(), nth, values.end());
+  return *nth;
+}
+
+// The benchmark body shared by every scenario: each iteration runs
+// `calls_per_iteration` calls with state.range(0) outstanding.
+template <typename Request, typename Response>
+void RunLoad(benchmark::State& state, int64_t calls_per_iteration,
+             const typename ClosedLoop<Request, Response>::Fill& fill,
+             const typename ClosedLoop<Request, Response>::Start& start) {
+  const int outstanding = static_cast<int>(state.range(0));
+  Samples samples;
+  const double cpu_start = ProcessCpuSeconds();
+  for (auto _ : state) {
+    ClosedLoop<Request, Response>::Run(outstanding, calls_per_iteration, fill, start, &samples);
+    if (samples.failed > 0) break;
+  }
+  state.counters["errors"] = static_cast<double>(samples.failed);
+  if (samples.failed > 0) {
+    state.SkipWithError(absl::StrFormat("%d of %d calls failed; first: %s", samples.failed,
+                                        samples.ok + samples.failed, samples.first_error)
+                            .c_str());
+    return;
+  }
+  state.SetItemsProcessed(samples.ok);
+  // Client and server share the process and the cores: CPU per call bounds calls/s.
+  state.counters["cpu_us_per_call"] = (ProcessCpuSeconds() - cpu_start) * 1e6 / samples.ok;
+  state.counters["p50_us"] = Percentile(samples.latencies_us, 0.50);
+  state.counters["p99_us"] = Percentile(samples.latencies_us, 0.99);
+}
+
+// ---- Fixtures -------------------------------------------------------------------
+
+// A registry with a scenario's data loaded; `ready` says whether setup worked.
+struct Fixture {
+  std::unique_ptr<RegistryHarness> harness;
+  absl::Status ready;
+  std::vector<std::string> names;  // organisations to read
+  std::string commune;             // a commune of the Hà Nội sample
+  int64_t sample_organizations = 0;
+  int64_t commune_organizations = 0;
+};
+
+v1::Unit MakeUnit(const std::string& name, v1::UnitKind kind, const std::string& display) {
+  v1::Unit unit;
+  unit.set_name(name);
+  unit.set_kind(kind);
+  unit.set_display_name(display);
+  return unit;
+}
+
+absl::Status ImportUnits(RegistryHarness& harness, const std::vector<v1::Unit>& units) {
+  v1::ImportUnitsRequest request;
+  for (const v1::Unit& unit : units) *request.add_units() = unit;
+  v1::ImportUnitsResponse response;
+  return FromGrpcStatus(harness.stub().ImportUnits(testing::Context().get(), request, &response));
+}
+
+// Setup only (untimed): streams rows in batches of 1000, the contract's maximum.
+absl::Status ImportRows(RegistryHarness& harness, const std::vector<v1::ImportRow>& rows) {
+  constexpr size_t kBatch = 1000;
+  auto context = testing::Context(300);
+  auto stream = harness.stub().ImportRegistry(context.get());
+  for (size_t begin = 0; begin < rows.size(); begin += kBatch) {
+    v1::ImportRegistryRequest batch;
+    for (size_t i = begin; i < std::min(rows.size(), begin + kBatch); ++i) {
+      *batch.add_rows() = rows[i];
+    }
+    v1::ImportRegistryResponse response;
+    if (!stream->Write(batch) || !stream->Read(&response)) break;
+    for (const type::v1::RowResult& result : response.results()) {
+      if (result.outcome() == type::v1::RowResult::OUTCOME_REJECTED) {
+        return absl::InternalError(
+            absl::StrCat("row ", begin + result.index(), " rejected: ", result.message()));
+      }
+    }
+  }
+  stream->WritesDone();
+  return FromGrpcStatus(stream->Finish());
+}
+
+// Unique across the process: "01" + 8 digits, a valid registration code.
+std::string NextRegistrationCode() {
+  static std::atomic<int64_t> counter{0};
+  return absl::StrFormat("01%08d", counter.fetch_add(1));
+}
+
+v1::Organization MakeOrganization(const std::string& code) {
+  v1::Organization o;
+  o.set_registration_code(code);
+  o.set_kind(v1::ORGANIZATION_KIND_HTX);
+  o.set_display_name(absl::StrCat("HTX đo tải ", code));
+  o.set_commune(kCommune);
+  o.set_sector(v1::SECTOR_AGRICULTURE);
+  *o.mutable_founding_date() = FromDayKey(20200101);
+  return o;
+}
+
+// Hà Nội and one commune: what a created organisation refers to.
+absl::Status ImportHanoiAndOneCommune(RegistryHarness& harness) {
+  return ImportUnits(harness, {MakeUnit(kHanoi, v1::UNIT_KIND_CITY, "Thành phố Hà Nội"),
+                               MakeUnit(kCommune, v1::UNIT_KIND_WARD, "Phường mẫu 1")});
+}
+
+absl::Status SetUpReads(Fixture& fixture) {
+  constexpr int kOrganizations = 10000;
+  if (absl::Status s = ImportHanoiAndOneCommune(*fixture.harness); !s.ok()) return s;
+  std::vector<v1::ImportRow> rows(kOrganizations);
+  for (v1::ImportRow& row : rows) {
+    const std::string code = NextRegistrationCode();
+    *row.mutable_organization() = MakeOrganization(code);
+    row.set_request_id(absl::StrCat("bench-read-", code));
+    fixture.names.push_back(absl::StrCat(kHanoi, "/organizations/", code));
+  }
+  return ImportRows(*fixture.harness, rows);
+}
+
+absl::Status SetUpCounts(Fixture& fixture) {
+  SampleRegistry sample = GenerateHanoiSample(2026);
+  if (sample.units.empty()) return absl::InternalError("the Hà Nội sample has no units");
+  std::vector<v1::Unit> units = {MakeUnit(kHanoi, v1::UNIT_KIND_CITY, "Thành phố Hà Nội")};
+  units.insert(units.end(), sample.units.begin(), sample.units.end());
+  if (absl::Status s = ImportUnits(*fixture.harness, units); !s.ok()) return s;
+  fixture.commune = sample.units.front().name();
+  for (const v1::ImportRow& row : sample.rows) {
+    if (!row.has_organization()) continue;
+    ++fixture.sample_organizations;
+    if (row.organization().commune() == fixture.commune) ++fixture.commune_organizations;
+  }
+  return ImportRows(*fixture.harness, sample.rows);
+}
+
+enum class Scenario { kWrites, kWritesNoSync, kReads, kCounts };
+
+// The one registry alive at a time and its scenario.
+struct LiveFixture {
+  Scenario scenario = Scenario::kWrites;
+  std::unique_ptr<Fixture> fixture;
+};
+LiveFixture& Live() {
+  static LiveFixture* live = new LiveFixture();
+  return *live;
+}
+
+// A scenario's registry is set up (untimed) the first time one of its
+// benchmarks runs and torn down when another scenario starts, so an idle
+// server and store never share the cores with the next one.
+Fixture& UseFixture(Scenario scenario) {
+  LiveFixture& live = Live();
+  if (live.fixture != nullptr && live.scenario == scenario) return *live.fixture;
+  live.fixture.reset();
+  live.fixture = std::make_unique<Fixture>();
+  live.scenario = scenario;
+  Fixture& fixture = *live.fixture;
+  RegistryHarness::Options options;
+  options.sync = scenario != Scenario::kWritesNoSync;
+  fixture.harness = std::make_unique<RegistryHarness>(options);
+  switch (scenario) {
+    case Scenario::kWrites:
+    case Scenario::kWritesNoSync:
+      fixture.ready = ImportHanoiAndOneCommune(*fixture.harness);
+      break;
+    case Scenario::kReads:
+      fixture.ready = SetUpReads(fixture);
+      break;
+    case Scenario::kCounts:
+      fixture.ready = SetUpCounts(fixture);
+      break;
+  }
+  return fixture;
+}
+
+Fixture* ReadyFixture(benchmark::State& state, Scenario scenario) {
+  Fixture& fixture = UseFixture(scenario);
+  if (!fixture.ready.ok()) {
+    state.SkipWithError(absl::StrCat("setup failed: ", fixture.ready.ToString()).c_str());
+    return nullptr;
+  }
+  return &fixture;
+}
+
+// ---- Benchmarks -------------------------------------------------------------------
+
+void RunCreates(benchmark::State& state, Scenario scenario, bool with_request_id) {
+  Fixture* fixture = ReadyFixture(state, scenario);
+  if (fixture == nullptr) return;
+  v1::RegistryService::Stub& stub = fixture->harness->stub();
+  RunLoad<v1::CreateOrganizationRequest, v1::Organization>(
+      state, /*calls_per_iteration=*/state.range(0) == 1 ? 500 : 10000,
+      [with_request_id](int64_t, v1::CreateOrganizationRequest* request) {
+        const std::string code = NextRegistrationCode();
+        request->set_parent(kHanoi);
+        *request->mutable_organization() = MakeOrganization(code);
+        // An idempotency record is written with the organisation.
+        if (with_request_id) request->set_request_id(absl::StrCat("bench-", code));
+      },
+      [&stub](grpc::ClientContext* context, const v1::CreateOrganizationRequest* request,
+              v1::Organization* response, std::function<void(grpc::Status)> done) {
+        stub.async()->CreateOrganization(context, request, response, std::move(done));
+      });
+}
+
+void BM_DurableCreate(benchmark::State& state) { RunCreates(state, Scenario::kWrites, false); }
+BENCHMARK(BM_DurableCreate)->ArgName("outstanding")->Arg(1)->Arg(64)->Iterations(3)->UseRealTime();
+
+void BM_DurableCreateWithRequestId(benchmark::State& state) {
+  RunCreates(state, Scenario::kWrites, true);
+}
+BENCHMARK(BM_DurableCreateWithRequestId)
+    ->ArgName("outstanding")
+    ->Arg(64)
+    ->Iterations(3)
+    ->UseRealTime();
+
+// Baseline, not durable: the same creates without the fsync per group.
+void BM_CreateNoSync(benchmark::State& state) { RunCreates(state, Scenario::kWritesNoSync, false); }
+BENCHMARK(BM_CreateNoSync)->ArgName("outstanding")->Arg(64)->Iterations(3)->UseRealTime();
+
+void BM_GetOrganization(benchmark::State& state) {
+  Fixture* fixture = ReadyFixture(state, Scenario::kReads);
+  if (fixture == nullptr) return;
+  v1::RegistryService::Stub& stub = fixture->harness->stub();
+  const std::vector<std::string>& names = fixture->names;
+  RunLoad<v1::GetOrganizationRequest, v1::Organization>(
+      state, /*calls_per_iteration=*/state.range(0) == 1 ? 5000 : 50000,
+      [&names](int64_t index, v1::GetOrganizationRequest* request) {
+        // A multiplicative hash of the index: a fixed pseudo-random order, thread-safe.
+        const uint64_t mixed = static_cast<uint64_t>(index) * 0x9E3779B97F4A7C15ull;
+        request->set_name(names[(mixed >> 32) % names.size()]);
+      },
+      [&stub](grpc::ClientContext* context, const v1::GetOrganizationRequest* request,
+              v1::Organization* response, std::function<void(grpc::Status)> done) {
+        stub.async()->GetOrganization(context, request, response, std::move(done));
+      });
+}
+BENCHMARK(BM_GetOrganization)
+    ->ArgName("outstanding")
+    ->Arg(1)
+    ->Arg(256)
+    ->Iterations(3)
+    ->UseRealTime();
+
+// GetCounts as of 31/12/2025 on the Hà Nội sample registry.
+enum class Subtree { kProvince, kCommune, kNation };
+
+void RunCounts(benchmark::State& state, Subtree subtree) {
+  Fixture* fixture = ReadyFixture(state, Scenario::kCounts);
+  if (fixture == nullptr) return;
+  v1::RegistryService::Stub& stub = fixture->harness->stub();
+  // The nation holds only the Hà Nội sample here: the same rows by the nation-wide scan.
+  const std::string unit = subtree == Subtree::kProvince  ? std::string(kHanoi)
+                           : subtree == Subtree::kCommune ? fixture->commune
+                                                          : std::string();
+  state.counters["organizations"] =
+      static_cast<double>(subtree == Subtree::kCommune ? fixture->commune_organizations
+                                                       : fixture->sample_organizations);
+  RunLoad<v1::GetCountsRequest, v1::Counts>(
+      state, /*calls_per_iteration=*/subtree == Subtree::kCommune ? 2000 : 100,
+      [&unit](int64_t, v1::GetCountsRequest* request) {
+        request->set_unit(unit);
+        *request->mutable_as_of() = FromDayKey(20251231);
+      },
+      [&stub](grpc::ClientContext* context, const v1::GetCountsRequest* request,
+              v1::Counts* response, std::function<void(grpc::Status)> done) {
+        stub.async()->GetCounts(context, request, response, std::move(done));
+      });
+}
+
+void BM_CountsHanoi(benchmark::State& state) { RunCounts(state, Subtree::kProvince); }
+void BM_CountsHanoiCommune(benchmark::State& state) { RunCounts(state, Subtree::kCommune); }
+void BM_CountsNation(benchmark::State& state) { RunCounts(state, Subtree::kNation); }
+BENCHMARK(BM_CountsHanoi)->ArgName("outstanding")->Arg(1)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_CountsHanoiCommune)->ArgName("outstanding")->Arg(1)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_CountsNation)->ArgName("outstanding")->Arg(1)->Iterations(3)->UseRealTime();
+
+}  // namespace
+
+// Destroys the live registry (server, store, temp directory) before exit.
+void ReleaseFixtures() { Live().fixture.reset(); }
+
+}  // namespace htx::registry
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  htx::registry::ReleaseFixtures();
+  return 0;
+}
