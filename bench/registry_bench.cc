@@ -199,14 +199,6 @@ struct Fixture {
   int64_t commune_organizations = 0;
 };
 
-v1::Unit MakeUnit(const std::string& name, v1::UnitKind kind, const std::string& display) {
-  v1::Unit unit;
-  unit.set_name(name);
-  unit.set_kind(kind);
-  unit.set_display_name(display);
-  return unit;
-}
-
 absl::Status ImportUnits(RegistryHarness& harness, const std::vector<v1::Unit>& units) {
   v1::ImportUnitsRequest request;
   for (const v1::Unit& unit : units) *request.add_units() = unit;

@@ -17,14 +17,6 @@ using ::htx::testing::StatusIsWithReason;
 
 type::v1::Date D(int y, int m, int d) { return FromDayKey(y * 10000 + m * 100 + d); }
 
-v1::Unit MakeUnit(const std::string& name, v1::UnitKind kind, const std::string& display) {
-  v1::Unit unit;
-  unit.set_name(name);
-  unit.set_kind(kind);
-  unit.set_display_name(display);
-  return unit;
-}
-
 v1::Organization MakeOrganization(const std::string& code, const std::string& display,
                                   v1::OrganizationKind kind = v1::ORGANIZATION_KIND_HTX,
                                   const std::string& commune = "provinces/01/communes/00001") {

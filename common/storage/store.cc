@@ -37,6 +37,15 @@ absl::Status ParseInto(absl::string_view bytes, absl::string_view key,
   return absl::OkStatus();
 }
 
+// Get's answer parsed into `message`: false when absent.
+absl::StatusOr<bool> ParseIfFound(absl::StatusOr<std::optional<std::string>> value,
+                                  absl::string_view key, google::protobuf::Message* message) {
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return false;
+  if (absl::Status parsed = ParseInto(**value, key, message); !parsed.ok()) return parsed;
+  return true;
+}
+
 // An idempotency record: the request digest, then the response bytes.
 std::string EncodeRequestRecord(uint64_t digest, const std::string& response) {
   return absl::StrCat(EncodeUint64(digest), response);
@@ -62,13 +71,7 @@ absl::StatusOr<std::optional<std::string>> Txn::Get(Family family, absl::string_
 
 absl::StatusOr<bool> Txn::GetProto(Family family, absl::string_view key,
                                    google::protobuf::Message* message) {
-  absl::StatusOr<std::optional<std::string>> value = Get(family, key);
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return false;
-  if (absl::Status parsed = ParseInto(**value, key, message); !parsed.ok()) {
-    return parsed;
-  }
-  return true;
+  return ParseIfFound(Get(family, key), key, message);
 }
 
 void Txn::Put(Family family, absl::string_view key, absl::string_view value) {
@@ -202,13 +205,7 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Family family, absl::strin
 
 absl::StatusOr<bool> Store::GetProto(Family family, absl::string_view key,
                                      google::protobuf::Message* message) const {
-  absl::StatusOr<std::optional<std::string>> value = Get(family, key);
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return false;
-  if (absl::Status parsed = ParseInto(**value, key, message); !parsed.ok()) {
-    return parsed;
-  }
-  return true;
+  return ParseIfFound(Get(family, key), key, message);
 }
 
 absl::Status Store::Scan(Family family, absl::string_view prefix, absl::string_view start_after,

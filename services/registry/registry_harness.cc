@@ -9,6 +9,14 @@ absl::Time TestNow() {
                          absl::FixedTimeZone(7 * 60 * 60));
 }
 
+v1::Unit MakeUnit(const std::string& name, v1::UnitKind kind, const std::string& display_name) {
+  v1::Unit unit;
+  unit.set_name(name);
+  unit.set_kind(kind);
+  unit.set_display_name(display_name);
+  return unit;
+}
+
 RegistryHarness::RegistryHarness(Options options) {
   storage::StoreOptions store_options;
   store_options.path = dir_.Sub("registry");

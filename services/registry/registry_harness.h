@@ -17,6 +17,9 @@ namespace htx::registry {
 // 23/11/2026 noon in Vietnam: "today" in tests.
 absl::Time TestNow();
 
+// A unit to import in tests and benchmarks.
+v1::Unit MakeUnit(const std::string& name, v1::UnitKind kind, const std::string& display_name);
+
 class RegistryHarness {
  public:
   struct Options {
