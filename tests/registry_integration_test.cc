@@ -642,6 +642,59 @@ TEST_F(RegistryIntegrationTest, ChangeFeedListsEveryWriteInOrder) {
   EXPECT_TRUE(response.next_page_token().empty());
 }
 
+TEST_F(RegistryIntegrationTest, ReadsRefuseBadNamesAndPageEventsAndChanges) {
+  v1::GetOrganizationRequest get;
+  v1::Organization organization;
+  get.set_name("provinces/01/organizations/");
+  EXPECT_THAT(stub().GetOrganization(Context().get(), get, &organization),
+              InvalidArgumentFor("name"));
+  get.set_name("provinces/01/organizations/0100000999");
+  EXPECT_THAT(stub().GetOrganization(Context().get(), get, &organization),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  const std::string name = CreateOk(MakeOrganization("0100000060", "HTX G")).name();
+  v1::AppendEventRequest append;
+  append.set_parent(name);
+  append.mutable_event()->set_type(v1::EVENT_TYPE_SUSPENDED);
+  *append.mutable_event()->mutable_effective_date() = D(2021, 1, 1);
+  append.set_request_id("suspend-once");
+  v1::LifecycleEvent first, again;
+  HTX_ASSERT_OK(stub().AppendEvent(Context().get(), append, &first));
+  HTX_ASSERT_OK(stub().AppendEvent(Context().get(), append, &again));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  v1::LifecycleEvent event;
+  HTX_ASSERT_OK(Append(name, v1::EVENT_TYPE_RESUMED, D(2022, 1, 1), &event));
+
+  v1::ListEventsRequest events;
+  events.set_parent(name);
+  events.set_page_size(2);
+  v1::ListEventsResponse page;
+  HTX_ASSERT_OK(stub().ListEvents(Context().get(), events, &page));
+  ASSERT_EQ(page.events_size(), 2);
+  ASSERT_FALSE(page.next_page_token().empty());
+  events.set_page_token(page.next_page_token());
+  HTX_ASSERT_OK(stub().ListEvents(Context().get(), events, &page));
+  ASSERT_EQ(page.events_size(), 1);  // the suspension was written once
+  EXPECT_EQ(page.events(0).type(), v1::EVENT_TYPE_RESUMED);
+  EXPECT_TRUE(page.next_page_token().empty());
+  events.set_parent("provinces/01/organizations/0100000061");
+  EXPECT_THAT(stub().ListEvents(Context().get(), events, &page), InvalidArgumentFor("page_token"));
+  events.clear_page_token();
+  EXPECT_THAT(stub().ListEvents(Context().get(), events, &page),
+              StatusIs(absl::StatusCode::kNotFound));
+  events.set_parent("provinces/01");
+  EXPECT_THAT(stub().ListEvents(Context().get(), events, &page), InvalidArgumentFor("parent"));
+
+  type::v1::ListChangesRequest changes;
+  changes.set_page_size(1);
+  type::v1::ListChangesResponse feed;
+  HTX_ASSERT_OK(stub().ListChanges(Context().get(), changes, &feed));
+  changes.set_page_token(feed.next_page_token());
+  changes.set_after_sequence(3);
+  EXPECT_THAT(stub().ListChanges(Context().get(), changes, &feed),
+              InvalidArgumentFor("page_token"));
+}
+
 // ---- Readiness ----------------------------------------------------------------
 
 TEST(RegistryReadinessTest, NotServingUntilTheStoreIsAttached) {
