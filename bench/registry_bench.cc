@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/closed_loop.h"
 #include "common/testing/testing.h"
 #include "services/registry/registry_harness.h"
 #include "services/registry/registry_logic.h"
@@ -33,118 +34,8 @@
 namespace htx::registry {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr char kHanoi[] = "provinces/01";
 constexpr char kCommune[] = "provinces/01/communes/00001";
-// A call slower than this is a failure, not a data point.
-constexpr auto kCallDeadline = std::chrono::seconds(30);
-
-// ---- The closed loop -----------------------------------------------------------
-
-// What the calls of one benchmark measured, over all its iterations.
-struct Samples {
-  int64_t ok = 0;
-  int64_t failed = 0;
-  std::string first_error;
-  std::vector<double> latencies_us;
-};
-
-// Issues `total` calls keeping `outstanding` in flight: each slot's callback
-// records its latency and starts the slot's next call, so no thread hops
-// between an answer and the next request. A slot has one call at a time, so
-// its fields need no lock; the first failure stops new calls.
-template <typename Request, typename Response>
-class ClosedLoop {
- public:
-  // Fills the request of call `index` (0-based within this loop); runs on gRPC threads.
-  using Fill = std::function<void(int64_t index, Request* request)>;
-  // Starts one call through stub->async()->Method(context, request, response, done).
-  using Start = std::function<void(grpc::ClientContext*, const Request*, Response*,
-                                   std::function<void(grpc::Status)>)>;
-
-  static void Run(int outstanding, int64_t total, const Fill& fill, const Start& start,
-                  Samples* samples) {
-    ClosedLoop loop(outstanding, total, fill, start);
-    loop.RunAndWait();
-    for (Slot& slot : loop.slots_) {
-      samples->ok += slot.ok;
-      samples->failed += slot.failed;
-      if (samples->first_error.empty()) samples->first_error = slot.first_error;
-      samples->latencies_us.insert(samples->latencies_us.end(), slot.latencies_us.begin(),
-                                   slot.latencies_us.end());
-    }
-  }
-
- private:
-  struct Slot {
-    std::unique_ptr<grpc::ClientContext> context;
-    Request request;
-    Response response;
-    Clock::time_point started;
-    int64_t ok = 0;
-    int64_t failed = 0;
-    std::string first_error;
-    std::vector<double> latencies_us;
-  };
-
-  ClosedLoop(int outstanding, int64_t total, const Fill& fill, const Start& start)
-      : total_(total),
-        fill_(fill),
-        start_(start),
-        slots_(static_cast<size_t>(std::max<int64_t>(1, std::min<int64_t>(outstanding, total)))),
-        active_(static_cast<int>(slots_.size())) {
-    for (Slot& slot : slots_) slot.latencies_us.reserve(total / slots_.size() + 1);
-  }
-
-  void RunAndWait() {
-    for (Slot& slot : slots_) Launch(slot);
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return active_ == 0; });
-  }
-
-  void Launch(Slot& slot) {
-    const int64_t index = next_.fetch_add(1);
-    if (index >= total_ || stop_.load()) {
-      // Notify under the lock: once the waiter wakes, nothing here touches `this`.
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--active_ == 0) cv_.notify_all();
-      return;
-    }
-    slot.context = std::make_unique<grpc::ClientContext>();  // contexts are single-use
-    slot.context->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-    slot.request.Clear();
-    slot.response.Clear();
-    fill_(index, &slot.request);
-    slot.started = Clock::now();
-    start_(slot.context.get(), &slot.request, &slot.response,
-           [this, &slot](grpc::Status status) { OnDone(slot, status); });
-  }
-
-  void OnDone(Slot& slot, const grpc::Status& status) {
-    const std::chrono::duration<double, std::micro> latency = Clock::now() - slot.started;
-    if (status.ok()) {
-      ++slot.ok;
-      slot.latencies_us.push_back(latency.count());
-    } else {
-      if (slot.failed++ == 0) {
-        slot.first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
-      }
-      stop_ = true;
-    }
-    Launch(slot);
-  }
-
-  const int64_t total_;
-  const Fill& fill_;
-  const Start& start_;
-  std::vector<Slot> slots_;
-  std::atomic<int64_t> next_{0};
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int active_;  // guarded by mu_
-};
 
 // CPU time of the whole process (every thread: client, server, writer, RocksDB).
 double ProcessCpuSeconds() {
@@ -153,24 +44,19 @@ double ProcessCpuSeconds() {
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
-double Percentile(std::vector<double>& values, double fraction) {
-  if (values.empty()) return 0;
-  auto nth = values.begin() + static_cast<ptrdiff_t>(fraction * (values.size() - 1));
-  std::nth_element(values.begin(), nth, values.end());
-  return *nth;
-}
-
 // The benchmark body shared by every scenario: each iteration runs
 // `calls_per_iteration` calls with state.range(0) outstanding.
 template <typename Request, typename Response>
 void RunLoad(benchmark::State& state, int64_t calls_per_iteration,
-             const typename ClosedLoop<Request, Response>::Fill& fill,
-             const typename ClosedLoop<Request, Response>::Start& start) {
-  const int outstanding = static_cast<int>(state.range(0));
-  Samples samples;
+             const typename bench::ClosedLoop<Request, Response>::Fill& fill,
+             const typename bench::ClosedLoop<Request, Response>::Start& start) {
+  bench::LoopOptions options;
+  options.outstanding = static_cast<int>(state.range(0));
+  options.max_calls = calls_per_iteration;
+  bench::Samples samples;
   const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
-    ClosedLoop<Request, Response>::Run(outstanding, calls_per_iteration, fill, start, &samples);
+    samples.Merge(bench::ClosedLoop<Request, Response>::Run(options, fill, start));
     if (samples.failed > 0) break;
   }
   state.counters["errors"] = static_cast<double>(samples.failed);
@@ -183,8 +69,8 @@ void RunLoad(benchmark::State& state, int64_t calls_per_iteration,
   state.SetItemsProcessed(samples.ok);
   // Client and server share the process and the cores: CPU per call bounds calls/s.
   state.counters["cpu_us_per_call"] = (ProcessCpuSeconds() - cpu_start) * 1e6 / samples.ok;
-  state.counters["p50_us"] = Percentile(samples.latencies_us, 0.50);
-  state.counters["p99_us"] = Percentile(samples.latencies_us, 0.99);
+  state.counters["p50_us"] = bench::Percentile(samples.latencies_us, 0.50);
+  state.counters["p99_us"] = bench::Percentile(samples.latencies_us, 0.99);
 }
 
 // ---- Fixtures -------------------------------------------------------------------
