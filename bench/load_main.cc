@@ -80,12 +80,6 @@ absl::StatusOr<std::string> FirstCommune(v1::RegistryService::Stub& stub,
   return response.units(0).name();
 }
 
-template <typename Request, typename Response>
-Samples Drive(const LoopOptions& options, const typename ClosedLoop<Request, Response>::Fill& fill,
-              const typename ClosedLoop<Request, Response>::Start& start) {
-  return ClosedLoop<Request, Response>::Run(options, fill, start);
-}
-
 void Print(int outstanding, double seconds, Samples& samples) {
   std::string codes;
   for (const auto& [code, count] : samples.codes) {
@@ -168,7 +162,7 @@ int Run() {
     const Clock::time_point started = Clock::now();
     Samples samples;
     if (method == "get") {
-      samples = Drive<v1::GetOrganizationRequest, v1::Organization>(
+      samples = ClosedLoop<v1::GetOrganizationRequest, v1::Organization>::Run(
           options,
           [&names](int64_t index, v1::GetOrganizationRequest* request) {
             const uint64_t mixed = static_cast<uint64_t>(index) * 0x9E3779B97F4A7C15ull;
@@ -181,7 +175,7 @@ int Run() {
                 ->GetOrganization(context, request, response, std::move(done));
           });
     } else if (method == "create") {
-      samples = Drive<v1::CreateOrganizationRequest, v1::Organization>(
+      samples = ClosedLoop<v1::CreateOrganizationRequest, v1::Organization>::Run(
           options,
           [&](int64_t, v1::CreateOrganizationRequest* request) {
             request->set_parent(parent);
@@ -202,7 +196,7 @@ int Run() {
                 ->CreateOrganization(context, request, response, std::move(done));
           });
     } else {
-      samples = Drive<v1::GetCountsRequest, v1::Counts>(
+      samples = ClosedLoop<v1::GetCountsRequest, v1::Counts>::Run(
           options,
           [&parent](int64_t, v1::GetCountsRequest* request) {
             request->set_unit(parent);

@@ -75,6 +75,19 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, uint64_t qu
   return raw.substr(8);
 }
 
+absl::StatusOr<Page> StartPage(const google::protobuf::Message& request, int page_size,
+                               absl::string_view page_token) {
+  Page page;
+  absl::StatusOr<int> size = ResolvePageSize(page_size);
+  if (!size.ok()) return size.status();
+  page.size = *size;
+  page.query = QueryDigest(request);
+  absl::StatusOr<std::string> position = DecodePageToken(page_token, page.query);
+  if (!position.ok()) return position.status();
+  page.position = *std::move(position);
+  return page;
+}
+
 std::string ComputeEtag(const google::protobuf::Message& resource) {
   std::unique_ptr<google::protobuf::Message> copy(resource.New());
   copy->CopyFrom(resource);
@@ -107,6 +120,18 @@ absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view f
 std::string ScopedRequestId(absl::string_view method, absl::string_view request_id) {
   if (request_id.empty()) return "";
   return absl::StrCat(method, "/", request_id);
+}
+
+storage::WriteRequest IdempotentWrite(absl::string_view method, absl::string_view request_id,
+                                      const google::protobuf::Message& request,
+                                      google::protobuf::Message* response,
+                                      std::function<absl::Status(storage::Txn&)> mutate) {
+  storage::WriteRequest write;
+  write.request_id = ScopedRequestId(method, request_id);
+  write.request_digest = DigestMessage(request);
+  write.response = response;
+  write.mutate = std::move(mutate);
+  return write;
 }
 
 absl::Status ApplyFieldMask(const google::protobuf::FieldMask& mask,

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/storage/store.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
 
@@ -35,6 +36,23 @@ std::string EncodePageToken(uint64_t query_digest, absl::string_view position);
 // malformed or belongs to another query.
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, uint64_t query_digest);
 
+// The paging state of one List call: how many items, and where to start.
+struct Page {
+  int size = kDefaultPageSize;
+  // The query's identity, bound into the tokens this page hands out.
+  uint64_t query = 0;
+  // Where the previous page stopped; "" for the first page.
+  std::string position;
+  // The next_page_token that resumes after `last_position`.
+  std::string NextToken(absl::string_view last_position) const {
+    return EncodePageToken(query, last_position);
+  }
+};
+// Resolves page_size and decodes page_token of a List `request`, with the
+// errors of ResolvePageSize and DecodePageToken.
+absl::StatusOr<Page> StartPage(const google::protobuf::Message& request, int page_size,
+                               absl::string_view page_token);
+
 // The etag of a resource: a digest of it with its `etag` field cleared.
 std::string ComputeEtag(const google::protobuf::Message& resource);
 // OK when `given` is empty or equals `current`; ABORTED (STALE_ETAG) otherwise.
@@ -45,6 +63,14 @@ absl::Status ValidateRequestId(absl::string_view request_id,
                                absl::string_view field = "request_id");
 // The key under which a method's request_id is kept; "" when id is empty.
 std::string ScopedRequestId(absl::string_view method, absl::string_view request_id);
+
+// A store write made idempotent by a caller's request_id (scoped to `method`):
+// a retry of `request` replays `response`, another request with the same id is
+// refused. `done` is left for the caller to set.
+storage::WriteRequest IdempotentWrite(absl::string_view method, absl::string_view request_id,
+                                      const google::protobuf::Message& request,
+                                      google::protobuf::Message* response,
+                                      std::function<absl::Status(storage::Txn&)> mutate);
 
 // Copies the fields named in `mask` from `source` into `target`. Every path
 // must be one of `updatable` or below one of them (e.g. "flags.high_tech"

@@ -13,9 +13,12 @@ absl::StatusOr<Health> CheckHealth(const std::shared_ptr<grpc::Channel>& channel
                                    const std::string& service, absl::Duration timeout) {
   // HealthCheckRequest { string service = 1; }
   std::string request;
+  if (service.size() > 127) {  // the one-byte length below
+    return absl::InvalidArgumentError("service: at most 127 bytes");
+  }
   if (!service.empty()) {
     request.push_back(0x0a);
-    request.push_back(static_cast<char>(service.size()));  // names are < 128 bytes
+    request.push_back(static_cast<char>(service.size()));
     request += service;
   }
   grpc::Slice slice(request);

@@ -78,6 +78,8 @@ TEST(ServerTest, HealthFollowsServingAndShutdown) {
   (*server)->SetServing(true);
   EXPECT_EQ(*CheckHealth(channel, "htx.example.v1.Example", absl::Seconds(5)), Health::kServing);
   EXPECT_EQ(*CheckHealth(channel, "", absl::Seconds(5)), Health::kServing);
+  EXPECT_EQ(CheckHealth(channel, std::string(128, 'x'), absl::Seconds(5)).status().code(),
+            absl::StatusCode::kInvalidArgument);
   (*server)->Shutdown(absl::Seconds(1));
   EXPECT_FALSE(CheckHealth(channel, "", absl::Seconds(1)).ok());
 }

@@ -87,21 +87,19 @@ absl::StatusOr<v1::ListUnitsResponse> Registry::ListUnits(
     return InvalidField("kind", absl::StrCat("unknown value ", request.kind()));
   }
   if (absl::Status s = ValidateDate(request.valid_on(), "valid_on", false); !s.ok()) return s;
-  absl::StatusOr<int> page_size = api::ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
-  const uint64_t query = api::QueryDigest(request);
-  absl::StatusOr<std::string> start = api::DecodePageToken(request.page_token(), query);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
 
   v1::ListUnitsResponse response;
   std::string last_key;
   absl::Status parsed;
   const DayKey valid_on = IsSet(request.valid_on()) ? ToDayKey(request.valid_on()) : 0;
   absl::Status scanned = store_->Scan(
-      units_, absl::StrCat(request.parent(), "|"), *start,
+      units_, absl::StrCat(request.parent(), "|"), page->position,
       [&](absl::string_view key, absl::string_view value) {
-        if (response.units_size() == *page_size) {
-          response.set_next_page_token(api::EncodePageToken(query, last_key));
+        if (response.units_size() == page->size) {
+          response.set_next_page_token(page->NextToken(last_key));
           return false;
         }
         last_key = std::string(key);
@@ -134,6 +132,13 @@ absl::StatusOr<v1::Organization> Registry::GetOrganization(
   OrganizationRecord record;
   if (absl::Status s = ParseRecord(**bytes, &record); !s.ok()) return s;
   return Present(record, Today());
+}
+
+absl::Status Registry::SubtreeExists(const std::string& subtree) const {
+  if (subtree.empty()) return absl::OkStatus();  // the nation
+  absl::StatusOr<std::optional<std::string>> unit = store_->Get(units_, UnitKey(subtree));
+  if (!unit.ok()) return unit.status();
+  return unit->has_value() ? absl::OkStatus() : NotFound(subtree);
 }
 
 absl::Status Registry::VisitSubtree(
@@ -192,26 +197,20 @@ absl::StatusOr<v1::ListOrganizationsResponse> Registry::ListOrganizations(
   if (!v1::OrganizationStatus_IsValid(request.status())) {
     return InvalidField("status", absl::StrCat("unknown value ", request.status()));
   }
-  absl::StatusOr<int> page_size = api::ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
-  const uint64_t query = api::QueryDigest(request);
-  absl::StatusOr<std::string> start = api::DecodePageToken(request.page_token(), query);
-  if (!start.ok()) return start.status();
-  if (!request.parent().empty()) {
-    v1::GetUnitRequest get;
-    get.set_name(request.parent());
-    if (absl::Status s = GetUnit(get).status(); !s.ok()) return s;
-  }
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  if (absl::Status s = SubtreeExists(request.parent()); !s.ok()) return s;
 
   const DayKey today = Today();
   const std::string needle = FoldCase(request.name_contains());
   v1::ListOrganizationsResponse response;
   std::string last;
   absl::Status visited = VisitSubtree(
-      *subtree, *start, [&](absl::string_view position, const OrganizationRecord& record) {
+      *subtree, page->position, [&](absl::string_view position, const OrganizationRecord& record) {
         const v1::Organization& o = record.organization();
-        if (response.organizations_size() == *page_size) {
-          response.set_next_page_token(api::EncodePageToken(query, last));
+        if (response.organizations_size() == page->size) {
+          response.set_next_page_token(page->NextToken(last));
           return false;
         }
         last = std::string(position);
@@ -237,18 +236,14 @@ absl::StatusOr<v1::ListOrganizationsResponse> Registry::ListOrganizations(
 
 absl::StatusOr<v1::ListEventsResponse> Registry::ListEvents(
     const v1::ListEventsRequest& request) const {
-  v1::GetOrganizationRequest get;
-  get.set_name(request.parent());
   if (absl::Status s = ParseOrganizationName(request.parent(), "parent").status(); !s.ok()) {
     return s;
   }
-  absl::StatusOr<int> page_size = api::ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
-  const uint64_t query = api::QueryDigest(request);
-  absl::StatusOr<std::string> start = api::DecodePageToken(request.page_token(), query);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
   int first = 0;
-  if (!start->empty() && (!absl::SimpleAtoi(*start, &first) || first < 0)) {
+  if (!page->position.empty() && (!absl::SimpleAtoi(page->position, &first) || first < 0)) {
     return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
   }
   OrganizationRecord record;
@@ -257,8 +252,8 @@ absl::StatusOr<v1::ListEventsResponse> Registry::ListEvents(
   if (!*found) return NotFound(request.parent());
   v1::ListEventsResponse response;
   for (int i = first; i < record.events_size(); ++i) {
-    if (response.events_size() == *page_size) {
-      response.set_next_page_token(api::EncodePageToken(query, absl::StrCat(i)));
+    if (response.events_size() == page->size) {
+      response.set_next_page_token(page->NextToken(absl::StrCat(i)));
       break;
     }
     *response.add_events() = record.events(i);
@@ -277,11 +272,7 @@ absl::StatusOr<v1::Counts> Registry::GetCounts(const v1::GetCountsRequest& reque
   const DayKey period_start = IsSet(request.period_start()) ? ToDayKey(request.period_start())
                                                             : request.as_of().year() * 10000 + 101;
   if (period_start > as_of) return InvalidField("period_start", "is after as_of");
-  if (!request.unit().empty()) {
-    v1::GetUnitRequest get;
-    get.set_name(request.unit());
-    if (absl::Status s = GetUnit(get).status(); !s.ok()) return s;
-  }
+  if (absl::Status s = SubtreeExists(request.unit()); !s.ok()) return s;
   CountAccumulator accumulator(as_of, period_start);
   absl::Status visited =
       VisitSubtree(*subtree, "", [&](absl::string_view, const OrganizationRecord& record) {
@@ -299,24 +290,22 @@ absl::StatusOr<v1::Counts> Registry::GetCounts(const v1::GetCountsRequest& reque
 
 absl::StatusOr<type::v1::ListChangesResponse> Registry::ListChanges(
     const type::v1::ListChangesRequest& request) const {
-  absl::StatusOr<int> page_size = api::ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
-  const uint64_t query = api::QueryDigest(request);
-  absl::StatusOr<std::string> start = api::DecodePageToken(request.page_token(), query);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
   uint64_t after = request.after_sequence();
-  if (!start->empty() && !absl::SimpleAtoi(*start, &after)) {
+  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &after)) {
     return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
   }
   type::v1::ListChangesResponse response;
   response.set_last_sequence(store_->last_sequence());
   absl::StatusOr<std::vector<type::v1::Change>> changes =
-      store_->ListChanges(after, *page_size + 1);
+      store_->ListChanges(after, page->size + 1);
   if (!changes.ok()) return changes.status();
   for (type::v1::Change& change : *changes) {
-    if (response.changes_size() == *page_size) {
+    if (response.changes_size() == page->size) {
       response.set_next_page_token(
-          api::EncodePageToken(query, absl::StrCat(response.changes(*page_size - 1).sequence())));
+          page->NextToken(absl::StrCat(response.changes(page->size - 1).sequence())));
       break;
     }
     *response.add_changes() = std::move(change);
@@ -333,11 +322,8 @@ void Registry::Submit(absl::string_view method, absl::string_view request_id,
     done(s);
     return;
   }
-  storage::WriteRequest write;
-  write.request_id = api::ScopedRequestId(method, request_id);
-  write.request_digest = api::DigestMessage(request);
-  write.response = response;
-  write.mutate = std::move(mutate);
+  storage::WriteRequest write =
+      api::IdempotentWrite(method, request_id, request, response, std::move(mutate));
   write.done = [done = std::move(done)](absl::Status status, bool) { done(status); };
   store_->Submit(std::move(write));
 }
@@ -435,13 +421,12 @@ absl::Status Registry::CreateInTxn(storage::Txn& txn, const std::string& provinc
   v1::Organization& organization = *record.mutable_organization();
   organization = given;
   organization.set_name(name);
-  for (int field :
-       {v1::Organization::kStatusFieldNumber, v1::Organization::kClassificationsFieldNumber,
-        v1::Organization::kUnionMembershipFieldNumber, v1::Organization::kEventCountFieldNumber,
-        v1::Organization::kEtagFieldNumber}) {
-    organization.GetReflection()->ClearField(
-        &organization, organization.GetDescriptor()->FindFieldByNumber(field));
-  }
+  // Output-only fields are derived, never taken from the caller.
+  organization.clear_status();
+  organization.clear_classifications();
+  organization.clear_union_membership();
+  organization.clear_event_count();
+  organization.clear_etag();
   *organization.mutable_create_time() = ToTimestamp(txn.now());
   *organization.mutable_update_time() = organization.create_time();
   v1::LifecycleEvent* established = record.add_events();
@@ -702,11 +687,8 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
       finish_row(i, invalid, false);
       continue;
     }
-    storage::WriteRequest write;
-    write.request_id = api::ScopedRequestId("ImportRegistry", row.request_id());
-    write.request_digest = api::DigestMessage(row);
-    write.response = result;
-    write.mutate = std::move(mutate);
+    storage::WriteRequest write =
+        api::IdempotentWrite("ImportRegistry", row.request_id(), row, result, std::move(mutate));
     write.done = [finish_row, i](absl::Status status, bool replayed) {
       finish_row(i, std::move(status), replayed);
     };

@@ -75,6 +75,8 @@ class Registry {
                  v1::Organization* presented) const;
   absl::Status RequireUnit(storage::Txn& txn, const std::string& name,
                            absl::string_view field) const;
+  // NOT_FOUND unless `subtree` is the nation ("") or a stored unit.
+  absl::Status SubtreeExists(const std::string& subtree) const;
   // Visits the organisations of a subtree in name order after `start_after`.
   absl::Status VisitSubtree(
       const ParsedName& subtree, absl::string_view start_after,
