@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev librocksdb-dev prometheus-cpp-dev
+  libabsl-dev librocksdb-dev prometheus-cpp-dev libssl-dev libcpp-httplib-dev curl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 
