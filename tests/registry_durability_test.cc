@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "common/server/caller.h"
 #include "common/server/health_client.h"
 #include "common/testing/process.h"
 #include "common/testing/testing.h"
@@ -22,22 +23,23 @@ namespace v1 = ::htx::registry::v1;
 using ::htx::testing::ChildProcess;
 using ::htx::testing::Context;
 
-std::unique_ptr<ChildProcess> StartRegistry(const std::string& data_dir) {
+std::unique_ptr<ChildProcess> StartRegistry(const testing::TempDir& dir) {
   return std::make_unique<ChildProcess>(
       HTX_REGISTRY_BINARY,
-      std::vector<std::string>{"--listen=127.0.0.1:0", "--data_dir=" + data_dir});
+      std::vector<std::string>{"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("registry"),
+                               "--internal_key_file=" + testing::WriteTestInternalKey(dir)});
 }
 
 std::unique_ptr<v1::RegistryService::Stub> Connect(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel = server::SignedChannel(address, testing::TestInternalKey(),
+                                       testing::TestPrincipal(auth::v1::ROLE_MINISTRY_ADMIN));
   EXPECT_TRUE(server::WaitUntilServing(channel, "", absl::Seconds(30)));
   return v1::RegistryService::NewStub(channel);
 }
 
 TEST(RegistryDurabilityTest, AcknowledgedWritesSurviveSigkill) {
   testing::TempDir dir;
-  const std::string data_dir = dir.Sub("registry");
-  auto process = StartRegistry(data_dir);
+  auto process = StartRegistry(dir);
   auto stub = Connect(process->address());
 
   v1::ImportUnitsRequest units;
@@ -89,7 +91,7 @@ TEST(RegistryDurabilityTest, AcknowledgedWritesSurviveSigkill) {
   for (auto& writer : writers) writer.join();
   ASSERT_GE(acknowledged.size(), 500u);
 
-  process = StartRegistry(data_dir);
+  process = StartRegistry(dir);
   stub = Connect(process->address());
   int missing = 0;
   for (const std::string& name : acknowledged) {
@@ -109,7 +111,7 @@ TEST(RegistryDurabilityTest, AcknowledgedWritesSurviveSigkill) {
 
 TEST(RegistryDurabilityTest, SigtermDrainsAndExitsZero) {
   testing::TempDir dir;
-  auto process = StartRegistry(dir.Sub("registry"));
+  auto process = StartRegistry(dir);
   auto stub = Connect(process->address());
   int status = process->Stop(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status));

@@ -13,3 +13,6 @@ ABSL_FLAG(std::string, registry_addr, "", "HOST:PORT of the registry service");
 ABSL_FLAG(std::string, indicator_addr, "", "HOST:PORT of the indicator service");
 ABSL_FLAG(std::string, budget_addr, "", "HOST:PORT of the budget service");
 ABSL_FLAG(std::string, reporting_addr, "", "HOST:PORT of the reporting service");
+ABSL_FLAG(std::string, internal_key_file, "",
+          "file with the suite's internal key (hex): services accept only principals signed "
+          "with it, the gateway and the tools sign with it (required)");

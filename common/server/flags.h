@@ -13,3 +13,4 @@ ABSL_DECLARE_FLAG(std::string, registry_addr);
 ABSL_DECLARE_FLAG(std::string, indicator_addr);
 ABSL_DECLARE_FLAG(std::string, budget_addr);
 ABSL_DECLARE_FLAG(std::string, reporting_addr);
+ABSL_DECLARE_FLAG(std::string, internal_key_file);

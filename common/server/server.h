@@ -11,6 +11,7 @@
 
 namespace grpc {
 class Server;
+class ServerCredentials;
 class Service;
 }  // namespace grpc
 
@@ -28,6 +29,10 @@ struct ServerOptions {
   std::string metrics_listen;
   // Largest request message accepted.
   int max_receive_message_bytes = 16 << 20;
+  // Concurrent calls (HTTP/2 streams) per connection; 0 = gRPC's default.
+  int max_concurrent_streams = 0;
+  // TLS (and client-certificate) settings; null = plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 class Server {

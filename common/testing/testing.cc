@@ -2,7 +2,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/server/caller.h"
 #include "gtest/gtest.h"
 
 namespace htx::testing {
@@ -34,7 +38,33 @@ InProcessServer::InProcessServer(std::vector<grpc::Service*> services,
   server_ = *std::move(started);
   server_->SetServing(true);
   address_ = server_->address();
-  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  channel_ = ChannelAs(TestPrincipal(auth::v1::ROLE_MINISTRY_ADMIN));
+}
+
+std::shared_ptr<grpc::Channel> InProcessServer::ChannelAs(const auth::Principal& principal) const {
+  return server::SignedChannel(address_, TestInternalKey(), principal);
+}
+
+std::shared_ptr<grpc::Channel> InProcessServer::UnsignedChannel() const {
+  return grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+}
+
+constexpr char kTestKey[] = "htx-plan test key, never used outside tests";
+
+auth::InternalKey TestInternalKey() { return auth::InternalKey::FromBytes(kTestKey); }
+
+std::string WriteTestInternalKey(const TempDir& dir) {
+  const std::string path = dir.Sub("internal.key");
+  std::ofstream(path) << absl::BytesToHexString(kTestKey) << "\n";
+  return path;
+}
+
+auth::Principal TestPrincipal(auth::Role role, const std::string& scope) {
+  auth::Principal principal;
+  principal.set_subject(absl::StrCat("test:", auth::RoleName(role), "@", scope));
+  principal.set_role(role);
+  principal.set_scope(scope);
+  return principal;
 }
 
 InProcessServer::~InProcessServer() { server_->Shutdown(absl::Seconds(5)); }

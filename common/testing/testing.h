@@ -10,6 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/auth/credentials.h"
+#include "common/auth/policy.h"
 #include "common/server/server.h"
 #include "common/status/status.h"
 #include "gmock/gmock.h"
@@ -31,12 +33,26 @@ class TempDir {
   std::string path_;
 };
 
+// The internal key of every test: services under test verify principals
+// with it, test clients sign with it.
+auth::InternalKey TestInternalKey();
+// Writes TestInternalKey() as a key file (for a service started as a child
+// process) and returns its path.
+std::string WriteTestInternalKey(const TempDir& dir);
+// A principal for tests: `role` scoped to `scope`.
+auth::Principal TestPrincipal(auth::Role role, const std::string& scope = "");
+
 // Starts `services` on 127.0.0.1:0, serving, and dials it.
 class InProcessServer {
  public:
   InProcessServer(std::vector<grpc::Service*> services, std::vector<std::string> names);
   ~InProcessServer();
+  // Calls carry a ministry-wide principal signed with TestInternalKey().
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // Calls carry `principal`.
+  std::shared_ptr<grpc::Channel> ChannelAs(const auth::Principal& principal) const;
+  // Calls carry no principal, as from a caller who bypassed the gateway.
+  std::shared_ptr<grpc::Channel> UnsignedChannel() const;
   const std::string& address() const { return address_; }
   server::Server& server() { return *server_; }
 
@@ -90,6 +106,13 @@ MATCHER_P(InvalidArgumentFor, field, "is INVALID_ARGUMENT naming " + std::string
   do {                                                       \
     absl::Status htx_status_ = ::htx::testing::ToAbsl(expr); \
     ASSERT_TRUE(htx_status_.ok()) << htx_status_.ToString(); \
+  } while (false)
+
+// EXPECT_OK(expr): the same, but the test goes on.
+#define HTX_EXPECT_OK(expr)                                  \
+  do {                                                       \
+    absl::Status htx_status_ = ::htx::testing::ToAbsl(expr); \
+    EXPECT_TRUE(htx_status_.ok()) << htx_status_.ToString(); \
   } while (false)
 
 }  // namespace htx::testing

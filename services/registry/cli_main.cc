@@ -22,13 +22,18 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/server/caller.h"
+#include "common/server/flags.h"
 #include "common/server/health_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry_logic.h"
 #include "services/registry/sample_data.h"
 
-ABSL_FLAG(std::string, addr, "", "HOST:PORT of the registry service (required)");
+ABSL_FLAG(std::string, addr, "",
+          "HOST:PORT of the registry service, or of the gateway with --token (required)");
+ABSL_FLAG(std::string, token, "",
+          "a bearer token (JWT): call through the gateway at --addr as its principal");
 ABSL_FLAG(std::string, provinces, "services/registry/data/provinces-2025.csv",
           "import-units: the province list CSV");
 ABSL_FLAG(std::string, former, "services/registry/data/former-provinces-2025.csv",
@@ -47,7 +52,7 @@ namespace {
 constexpr char kUsage[] =
     R"(a client of the registry service (htx.registry.v1.RegistryService).
 
-usage: htx-registry-cli --addr=HOST:PORT COMMAND [ARGUMENTS] [FLAGS]
+usage: htx-registry-cli --addr=HOST:PORT (--internal_key_file=FILE | --token=JWT) COMMAND [ARGUMENTS] [FLAGS]
 
 commands:
   import-units [--provinces=FILE] [--former=FILE]
@@ -451,7 +456,21 @@ int Run(const std::vector<std::string>& args) {
   const size_t operands = args.size() - 1;
   const std::string addr = absl::GetFlag(FLAGS_addr);
   if (addr.empty()) return UsageError("--addr=HOST:PORT is required");
-  auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+  // With --token the tool is one more caller of the gateway; without, it talks
+  // to the registry directly as an operator of the suite and signs its calls
+  // with the internal key, as the gateway does.
+  std::shared_ptr<grpc::Channel> channel;
+  if (!absl::GetFlag(FLAGS_token).empty()) {
+    channel = server::HeaderChannel(
+        addr, {{"authorization", absl::StrCat("Bearer ", absl::GetFlag(FLAGS_token))}});
+  } else {
+    auto key = auth::InternalKey::FromFile(absl::GetFlag(FLAGS_internal_key_file));
+    if (!key.ok()) {
+      return UsageError(absl::StrCat("--internal_key_file (or --token): ", key.status().message()));
+    }
+    channel =
+        server::SignedChannel(addr, *std::move(key), server::OperatorPrincipal("htx-registry-cli"));
+  }
   auto stub = v1::RegistryService::NewStub(channel);
 
   if (command == "wait-ready" && operands == 0) {

@@ -4,14 +4,17 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/server/caller.h"
 #include "common/server/flags.h"
+#include "common/server/log.h"
 #include "common/server/server.h"
 #include "common/storage/store.h"
 #include "services/registry/registry.h"
 #include "services/registry/registry_service.h"
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("htx-registry --listen=HOST:PORT --data_dir=DIR");
+  absl::SetProgramUsageMessage(
+      "htx-registry --listen=HOST:PORT --data_dir=DIR --internal_key_file=FILE");
   absl::ParseCommandLine(argc, argv);
   htx::server::BlockStopSignals();
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -20,7 +23,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  htx::registry::RegistryService service;
+  htx::server::SetLogService("htx-registry");
+  auto key = htx::auth::InternalKey::FromFile(absl::GetFlag(FLAGS_internal_key_file));
+  if (!key.ok()) {
+    std::fprintf(stderr, "htx-registry: --internal_key_file: %s\n",
+                 std::string(key.status().message()).c_str());
+    return 2;
+  }
+  htx::registry::RegistryService service{htx::server::CallerCheck(*std::move(key))};
   htx::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

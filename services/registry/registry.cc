@@ -134,6 +134,15 @@ absl::StatusOr<v1::Organization> Registry::GetOrganization(
   return Present(record, Today());
 }
 
+absl::StatusOr<std::string> Registry::OrganizationCommune(absl::string_view name) const {
+  absl::StatusOr<std::optional<std::string>> bytes = store_->Get(organizations_, name);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return NotFound(name);
+  OrganizationRecord record;
+  if (absl::Status s = ParseRecord(**bytes, &record); !s.ok()) return s;
+  return record.organization().commune();
+}
+
 absl::Status Registry::SubtreeExists(const std::string& subtree) const {
   if (subtree.empty()) return absl::OkStatus();  // the nation
   absl::StatusOr<std::optional<std::string>> unit = store_->Get(units_, UnitKey(subtree));

@@ -36,6 +36,9 @@ class Registry {
   absl::StatusOr<v1::Unit> GetUnit(const v1::GetUnitRequest& request) const;
   absl::StatusOr<v1::ListUnitsResponse> ListUnits(const v1::ListUnitsRequest& request) const;
   absl::StatusOr<v1::Organization> GetOrganization(const v1::GetOrganizationRequest& request) const;
+  // The commune an organisation belongs to (for the owner check of callers
+  // scoped below its province); NOT_FOUND when there is no such organisation.
+  absl::StatusOr<std::string> OrganizationCommune(absl::string_view name) const;
   absl::StatusOr<v1::ListOrganizationsResponse> ListOrganizations(
       const v1::ListOrganizationsRequest& request) const;
   absl::StatusOr<v1::ListEventsResponse> ListEvents(const v1::ListEventsRequest& request) const;

@@ -36,7 +36,12 @@ class RegistryHarness {
   v1::RegistryService::Stub& stub() { return *stub_; }
   Registry& registry() { return *registry_; }
   storage::Store& store() { return *store_; }
+  // Calls signed as a ministry-wide operator.
   std::shared_ptr<grpc::Channel> channel() { return server_->channel(); }
+  std::shared_ptr<grpc::Channel> ChannelAs(const auth::Principal& principal) {
+    return server_->ChannelAs(principal);
+  }
+  std::shared_ptr<grpc::Channel> UnsignedChannel() { return server_->UnsignedChannel(); }
   const std::string& address() const { return server_->address(); }
   // Attaches the registry and reports SERVING (for Options{.attach = false}).
   void Attach();
@@ -45,7 +50,7 @@ class RegistryHarness {
   testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Registry> registry_;
-  RegistryService service_;
+  RegistryService service_{server::CallerCheck(testing::TestInternalKey())};
   std::unique_ptr<testing::InProcessServer> server_;
   std::unique_ptr<v1::RegistryService::Stub> stub_;
 };

@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "common/server/caller.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry.h"
 
@@ -11,8 +12,9 @@ namespace htx::registry {
 class RegistryService final : public v1::RegistryService::CallbackService {
  public:
   // Answers UNAVAILABLE until Attach(): the server can start (and report
-  // NOT_SERVING) before the store is open.
-  RegistryService() = default;
+  // NOT_SERVING) before the store is open. Every call must carry a principal
+  // signed with the suite's internal key (see common/server/caller.h).
+  explicit RegistryService(server::CallerCheck callers) : callers_(std::move(callers)) {}
   void Attach(Registry* registry) { registry_.store(registry); }
 
   grpc::ServerUnaryReactor* GetUnit(grpc::CallbackServerContext* context,
@@ -54,13 +56,20 @@ class RegistryService final : public v1::RegistryService::CallbackService {
                                         type::v1::ListChangesResponse* response) override;
 
  private:
-  template <typename Response, typename Read>
-  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Response* response,
-                                   Read read);
+  template <typename Request, typename Response, typename Read>
+  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const char* method,
+                                   const Request* request, Response* response, Read read);
   template <typename Request, typename Response, typename Write>
-  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context, const Request* request,
-                                   Response* response, Write write);
+  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context, const char* method,
+                                   const Request* request, Response* response, Write write);
+  // The caller's principal, the policy over the areas the request names and,
+  // for a caller scoped below an organisation's province, the commune that
+  // owns it: OK or the refusal.
+  absl::Status Admit(const grpc::CallbackServerContext& context, const char* method,
+                     const google::protobuf::Message& request, absl::string_view organization,
+                     const Registry& registry) const;
 
+  server::CallerCheck callers_;
   std::atomic<Registry*> registry_{nullptr};
 };
 
