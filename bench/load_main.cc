@@ -18,6 +18,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/closed_loop.h"
+#include "common/server/caller.h"
+#include "common/server/flags.h"
 #include "common/server/health_client.h"
 #include "common/status/status.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
@@ -31,6 +33,9 @@ ABSL_FLAG(int, seconds, 5, "how long each level runs");
 ABSL_FLAG(std::string, parent, "provinces/01",
           "the province whose organisations are read, created in, or counted");
 ABSL_FLAG(int, connections, 1, "channels (TCP connections) the calls are spread over");
+ABSL_FLAG(std::string, token, "",
+          "bearer token for calls through the gateway (without it, calls are signed with "
+          "--internal_key_file, for a service reached directly)");
 
 namespace htx::bench {
 namespace {
@@ -112,12 +117,27 @@ int Run() {
     }
     levels.push_back(level);
   }
+  // Directly to a service, calls are signed with the internal key like the
+  // gateway's; through the gateway, they carry a bearer token.
+  const std::string token = absl::GetFlag(FLAGS_token);
+  absl::StatusOr<auth::InternalKey> key = auth::InternalKey::FromBytes("");
+  if (token.empty()) {
+    key = auth::InternalKey::FromFile(absl::GetFlag(FLAGS_internal_key_file));
+    if (!key.ok()) {
+      std::fprintf(stderr, "htx-load: --internal_key_file (or --token): %s\n",
+                   std::string(key.status().message()).c_str());
+      return 2;
+    }
+  }
   Stubs stubs;
   for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_connections)); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("htx.load.connection", i);  // distinct args: a connection of its own
     stubs.push_back(v1::RegistryService::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+        token.empty()
+            ? server::SignedChannel(target, *key, server::OperatorPrincipal("htx-load"), args)
+            : server::HeaderChannel(target, {{"authorization", absl::StrCat("Bearer ", token)}},
+                                    args)));
   }
   if (!server::WaitUntilServing(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), "",
                                 absl::Seconds(10))) {

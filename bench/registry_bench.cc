@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/closed_loop.h"
+#include "bench/run_load.h"
 #include "common/testing/testing.h"
 #include "services/registry/registry_harness.h"
 #include "services/registry/registry_logic.h"
@@ -36,42 +37,6 @@ namespace {
 
 constexpr char kHanoi[] = "provinces/01";
 constexpr char kCommune[] = "provinces/01/communes/00001";
-
-// CPU time of the whole process (every thread: client, server, writer, RocksDB).
-double ProcessCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-// The benchmark body shared by every scenario: each iteration runs
-// `calls_per_iteration` calls with state.range(0) outstanding.
-template <typename Request, typename Response>
-void RunLoad(benchmark::State& state, int64_t calls_per_iteration,
-             const typename bench::ClosedLoop<Request, Response>::Fill& fill,
-             const typename bench::ClosedLoop<Request, Response>::Start& start) {
-  bench::LoopOptions options;
-  options.outstanding = static_cast<int>(state.range(0));
-  options.max_calls = calls_per_iteration;
-  bench::Samples samples;
-  const double cpu_start = ProcessCpuSeconds();
-  for (auto _ : state) {
-    samples.Merge(bench::ClosedLoop<Request, Response>::Run(options, fill, start));
-    if (samples.failed > 0) break;
-  }
-  state.counters["errors"] = static_cast<double>(samples.failed);
-  if (samples.failed > 0) {
-    state.SkipWithError(absl::StrFormat("%d of %d calls failed; first: %s", samples.failed,
-                                        samples.ok + samples.failed, samples.first_error)
-                            .c_str());
-    return;
-  }
-  state.SetItemsProcessed(samples.ok);
-  // Client and server share the process and the cores: CPU per call bounds calls/s.
-  state.counters["cpu_us_per_call"] = (ProcessCpuSeconds() - cpu_start) * 1e6 / samples.ok;
-  state.counters["p50_us"] = bench::Percentile(samples.latencies_us, 0.50);
-  state.counters["p99_us"] = bench::Percentile(samples.latencies_us, 0.99);
-}
 
 // ---- Fixtures -------------------------------------------------------------------
 
@@ -221,7 +186,7 @@ void RunCreates(benchmark::State& state, Scenario scenario, bool with_request_id
   Fixture* fixture = ReadyFixture(state, scenario);
   if (fixture == nullptr) return;
   v1::RegistryService::Stub& stub = fixture->harness->stub();
-  RunLoad<v1::CreateOrganizationRequest, v1::Organization>(
+  bench::RunLoad<v1::CreateOrganizationRequest, v1::Organization>(
       state, /*calls_per_iteration=*/state.range(0) == 1 ? 500 : 10000,
       [with_request_id](int64_t, v1::CreateOrganizationRequest* request) {
         const std::string code = NextRegistrationCode();
@@ -257,7 +222,7 @@ void BM_GetOrganization(benchmark::State& state) {
   if (fixture == nullptr) return;
   v1::RegistryService::Stub& stub = fixture->harness->stub();
   const std::vector<std::string>& names = fixture->names;
-  RunLoad<v1::GetOrganizationRequest, v1::Organization>(
+  bench::RunLoad<v1::GetOrganizationRequest, v1::Organization>(
       state, /*calls_per_iteration=*/state.range(0) == 1 ? 5000 : 50000,
       [&names](int64_t index, v1::GetOrganizationRequest* request) {
         // A multiplicative hash of the index: a fixed pseudo-random order, thread-safe.
@@ -290,7 +255,7 @@ void RunCounts(benchmark::State& state, Subtree subtree) {
   state.counters["organizations"] =
       static_cast<double>(subtree == Subtree::kCommune ? fixture->commune_organizations
                                                        : fixture->sample_organizations);
-  RunLoad<v1::GetCountsRequest, v1::Counts>(
+  bench::RunLoad<v1::GetCountsRequest, v1::Counts>(
       state, /*calls_per_iteration=*/subtree == Subtree::kCommune ? 2000 : 100,
       [&unit](int64_t, v1::GetCountsRequest* request) {
         request->set_unit(unit);

@@ -1,0 +1,371 @@
+// The gateway in front of a real registry, both over real gRPC on port 0 with
+// temp RocksDB stores: identity, forwarding without re-encoding, streams,
+// refusals, the audit chain, limits, and the registry's own check of the
+// principal when reached without the gateway.
+#include <httplib.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/server/caller.h"
+#include "common/server/health_client.h"
+#include "common/testing/testing.h"
+#include "gtest/gtest.h"
+#include "htx/gateway/v1/audit.grpc.pb.h"
+#include "htx/indicator/v1/indicator.grpc.pb.h"
+#include "services/gateway/gateway_harness.h"
+#include "tests/gateway_test_data.h"
+
+namespace htx::gateway {
+namespace {
+
+using ::htx::testing::Context;
+using ::htx::testing::StatusIs;
+using ::htx::testing::StatusIsWithReason;
+using ::htx::testing::TestPrincipal;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  explicit GatewayTest(GatewayHarness::Options options = {}) : harness_(options) {
+    SeedRegistry(harness_.registry());
+  }
+
+  rv1::RegistryService::Stub& stub() {
+    if (!stub_) stub_ = rv1::RegistryService::NewStub(harness_.channel());
+    return *stub_;
+  }
+
+  grpc::Status GetAs(const std::string& token, const std::string& name, rv1::Organization* out) {
+    rv1::GetOrganizationRequest request;
+    request.set_name(name);
+    return stub().GetOrganization(GatewayHarness::WithToken(token).get(), request, out);
+  }
+
+  std::vector<v1::AuditRecord> AuditRecords() {
+    v1::ListAuditRecordsRequest request;
+    request.set_page_size(1000);
+    absl::StatusOr<v1::ListAuditRecordsResponse> response = harness_.audit().List(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    if (!response.ok()) return {};
+    return {response->records().begin(), response->records().end()};
+  }
+
+  GatewayHarness harness_;
+  std::unique_ptr<rv1::RegistryService::Stub> stub_;
+};
+
+TEST_F(GatewayTest, ForwardsAReadAndAnswersWhatTheServiceAnswers) {
+  rv1::Organization through_gateway;
+  HTX_ASSERT_OK(GetAs(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi), kOwnOrganization,
+                      &through_gateway));
+  rv1::GetOrganizationRequest request;
+  request.set_name(kOwnOrganization);
+  rv1::Organization direct;
+  HTX_ASSERT_OK(harness_.registry().stub().GetOrganization(Context().get(), request, &direct));
+  EXPECT_EQ(through_gateway.SerializeAsString(), direct.SerializeAsString());
+  // Reads are not audited.
+  EXPECT_TRUE(AuditRecords().empty());
+}
+
+TEST_F(GatewayTest, PassesServiceErrorsThroughWithTheirReason) {
+  rv1::Organization out;
+  grpc::Status missing = GetAs(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi),
+                               "provinces/01/organizations/0199999999", &out);
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
+  grpc::Status malformed = GetAs(harness_.Token(auth::v1::ROLE_MINISTRY_ADMIN, ""),
+                                 "provinces/01/organisations/x", &out);
+  EXPECT_THAT(malformed, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FromGrpcStatus(malformed).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorMetadata(FromGrpcStatus(malformed), "field"), "name");
+}
+
+TEST_F(GatewayTest, RefusesMissingAndBadCredentialsNamingWhich) {
+  rv1::GetOrganizationRequest request;
+  request.set_name(kOwnOrganization);
+  rv1::Organization out;
+  EXPECT_THAT(stub().GetOrganization(Context().get(), request, &out),
+              StatusIsWithReason(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING"));
+  EXPECT_THAT(GetAs("not.a.token", kOwnOrganization, &out),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(
+      GetAs(harness_.ForeignToken(auth::v1::ROLE_MINISTRY_ADMIN, ""), kOwnOrganization, &out),
+      StatusIsWithReason(absl::StatusCode::kUnauthenticated, "TOKEN_SIGNATURE"));
+  EXPECT_THAT(GetAs(harness_.Token(auth::v1::ROLE_MINISTRY_ADMIN, "", {}, -absl::Hours(1)),
+                    kOwnOrganization, &out),
+              StatusIsWithReason(absl::StatusCode::kUnauthenticated, "TOKEN_EXPIRED"));
+  auto context = Context();
+  context->AddMetadata("x-api-key", "no-such-key");
+  EXPECT_THAT(stub().GetOrganization(context.get(), request, &out),
+              StatusIsWithReason(absl::StatusCode::kUnauthenticated, "API_KEY_UNKNOWN"));
+  // Every refusal is in the audit log, as anonymous.
+  std::vector<v1::AuditRecord> records = AuditRecords();
+  ASSERT_EQ(records.size(), 5u);
+  for (const v1::AuditRecord& record : records) {
+    EXPECT_EQ(record.decision(), v1::DECISION_DENIED);
+    EXPECT_EQ(record.subject(), "anonymous");
+    EXPECT_EQ(record.code(), "UNAUTHENTICATED");
+  }
+}
+
+TEST_F(GatewayTest, AForgedPrincipalHeaderFromACallerIsIgnored) {
+  // A caller who copies the internal header format gains nothing: the gateway
+  // trusts only the credential and signs the principal itself.
+  auth::InternalKey::Signed forged =
+      testing::TestInternalKey().Sign(TestPrincipal(auth::v1::ROLE_MINISTRY_ADMIN));
+  auto context = Context();
+  context->AddMetadata(auth::kPrincipalHeader, forged.principal);
+  context->AddMetadata(auth::kPrincipalSignatureHeader, forged.signature);
+  rv1::GetOrganizationRequest request;
+  request.set_name(kOwnOrganization);
+  rv1::Organization out;
+  EXPECT_THAT(stub().GetOrganization(context.get(), request, &out),
+              StatusIsWithReason(absl::StatusCode::kUnauthenticated, "CREDENTIALS_MISSING"));
+}
+
+TEST_F(GatewayTest, ApiKeysAreAcceptedForMachineClients) {
+  const std::string key =
+      harness_.AddApiKey("so-nong-nghiep", auth::v1::ROLE_DEPARTMENT_INTEGRATION, kHanoi,
+                         {"/htx.registry.v1.RegistryService/GetOrganization"});
+  rv1::GetOrganizationRequest request;
+  request.set_name(kOwnOrganization);
+  rv1::Organization out;
+  auto granted = Context();
+  granted->AddMetadata("x-api-key", key);
+  HTX_EXPECT_OK(stub().GetOrganization(granted.get(), request, &out));
+  EXPECT_EQ(out.name(), kOwnOrganization);
+
+  rv1::ListOrganizationsRequest list;
+  list.set_parent(kHanoi);
+  rv1::ListOrganizationsResponse listed;
+  auto not_granted = Context();
+  not_granted->AddMetadata("x-api-key", key);
+  EXPECT_THAT(stub().ListOrganizations(not_granted.get(), list, &listed),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "METHOD_NOT_GRANTED"));
+}
+
+TEST_F(GatewayTest, MutatingCallsAndRefusalsAreAuditedInAnIntactChain) {
+  const std::string editor = harness_.Token(auth::v1::ROLE_COMMUNE_EDITOR, kOwnCommune);
+  rv1::Organization created;
+  auto context = GatewayHarness::WithToken(editor);
+  context->AddMetadata("x-request-id", "req-create-1");
+  HTX_ASSERT_OK(
+      stub().CreateOrganization(context.get(), CreateRequest("0100000104", kOwnCommune), &created));
+  EXPECT_THAT(stub().CreateOrganization(GatewayHarness::WithToken(editor).get(),
+                                        CreateRequest("0100000107", kOtherCommune), &created),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
+
+  std::vector<v1::AuditRecord> records = AuditRecords();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].decision(), v1::DECISION_ALLOWED);
+  EXPECT_EQ(records[0].code(), "OK");
+  EXPECT_EQ(records[0].request_id(), "req-create-1");
+  EXPECT_EQ(records[0].method(), "/htx.registry.v1.RegistryService/CreateOrganization");
+  EXPECT_EQ(records[0].role(), auth::v1::ROLE_COMMUNE_EDITOR);
+  EXPECT_EQ(records[1].decision(), v1::DECISION_DENIED);
+  EXPECT_EQ(records[1].reason(), "OUT_OF_SCOPE");
+  EXPECT_EQ(records[1].previous_hash(), records[0].hash());
+
+  // Auditors read and verify the chain over gRPC; editors may not.
+  auto audit = v1::AuditService::NewStub(harness_.channel());
+  v1::VerifyAuditLogRequest verify;
+  v1::VerifyAuditLogResponse verified;
+  HTX_ASSERT_OK(audit->VerifyAuditLog(
+      GatewayHarness::WithToken(harness_.Token(auth::v1::ROLE_AUDITOR, "")).get(), verify,
+      &verified));
+  EXPECT_TRUE(verified.intact());
+  EXPECT_EQ(verified.records_checked(), 2u);
+  EXPECT_THAT(audit->VerifyAuditLog(GatewayHarness::WithToken(editor).get(), verify, &verified),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "ROLE_NOT_ALLOWED"));
+}
+
+TEST_F(GatewayTest, StreamsAreForwardedAndEachMessageIsAuthorized) {
+  const std::string editor = harness_.Token(auth::v1::ROLE_COMMUNE_EDITOR, kOwnCommune);
+  auto context = GatewayHarness::WithToken(editor);
+  auto stream = stub().ImportRegistry(context.get());
+  rv1::ImportRegistryRequest own;
+  rv1::ImportRow* row = own.add_rows();
+  *row->mutable_organization() = SampleOrganization("0100000204", kOwnCommune);
+  row->set_request_id("row-0100000204");
+  ASSERT_TRUE(stream->Write(own));
+  rv1::ImportRegistryResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.applied(), 1);
+  rv1::ImportRegistryRequest other;
+  row = other.add_rows();
+  *row->mutable_organization() = SampleOrganization("0100000207", kOtherCommune);
+  row->set_request_id("row-0100000207");
+  stream->Write(other);
+  stream->WritesDone();
+  while (stream->Read(&answer)) {
+  }
+  EXPECT_THAT(stream->Finish(),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
+  // The batch in scope was applied; the one outside was not.
+  rv1::Organization out;
+  HTX_EXPECT_OK(GetAs(editor, "provinces/01/organizations/0100000204", &out));
+  EXPECT_THAT(GetAs(harness_.Token(auth::v1::ROLE_MINISTRY_ADMIN, ""),
+                    "provinces/01/organizations/0100000207", &out),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(GatewayTest, HealthAndReflectionAnswerForTheGateway) {
+  for (const char* service : {"", "htx.registry.v1.RegistryService",
+                              "htx.indicator.v1.IndicatorService", "htx.budget.v1.BudgetService",
+                              "htx.reporting.v1.ReportingService", "htx.gateway.v1.AuditService"}) {
+    EXPECT_TRUE(server::WaitUntilServing(harness_.channel(), service, absl::Seconds(5))) << service;
+  }
+  absl::StatusOr<std::vector<std::string>> listed = server::ListServices(harness_.channel());
+  HTX_ASSERT_OK(listed);
+  for (const char* service :
+       {"htx.registry.v1.RegistryService", "htx.indicator.v1.IndicatorService",
+        "htx.budget.v1.BudgetService", "htx.reporting.v1.ReportingService"}) {
+    EXPECT_NE(std::find(listed->begin(), listed->end(), service), listed->end()) << service;
+  }
+}
+
+TEST_F(GatewayTest, AServiceWithoutABackendIsUnavailableAfterTheChecks) {
+  auto indicator = grpc::GenericStub(harness_.channel());
+  // Refused first when out of scope, UNAVAILABLE only once allowed.
+  htx::indicator::v1::GetTableRequest request;
+  request.set_unit(kHcmc);
+  grpc::Slice slice(request.SerializeAsString());
+  grpc::ByteBuffer bytes(&slice, 1);
+  grpc::ByteBuffer reply;
+  grpc::Status denied;
+  {
+    auto context =
+        GatewayHarness::WithToken(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi));
+    absl::Notification done;
+    indicator.UnaryCall(context.get(), "/htx.indicator.v1.IndicatorService/GetTable",
+                        grpc::StubOptions(), &bytes, &reply, [&](grpc::Status s) {
+                          denied = s;
+                          done.Notify();
+                        });
+    done.WaitForNotification();
+  }
+  EXPECT_THAT(denied, StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
+  grpc::Status unavailable;
+  {
+    auto context = GatewayHarness::WithToken(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHcmc));
+    absl::Notification done;
+    indicator.UnaryCall(context.get(), "/htx.indicator.v1.IndicatorService/GetTable",
+                        grpc::StubOptions(), &bytes, &reply, [&](grpc::Status s) {
+                          unavailable = s;
+                          done.Notify();
+                        });
+    done.WaitForNotification();
+  }
+  EXPECT_THAT(unavailable, StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(GatewayTest, ConnectJsonEdgeServesCurlStyleCalls) {
+  httplib::Client http("127.0.0.1", harness_.http_port());
+  httplib::Headers headers = {
+      {"Authorization",
+       absl::StrCat("Bearer ", harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi))}};
+  auto ok = http.Post("/htx.registry.v1.RegistryService/GetOrganization", headers,
+                      absl::StrCat("{\"name\":\"", kOwnOrganization, "\"}"), "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_NE(ok->body.find("\"registrationCode\":\"0100000004\""), std::string::npos) << ok->body;
+
+  auto denied =
+      http.Post("/htx.registry.v1.RegistryService/GetOrganization", headers,
+                absl::StrCat("{\"name\":\"", kHcmcOrganization, "\"}"), "application/json");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_NE(denied->body.find("\"code\":\"permission_denied\""), std::string::npos) << denied->body;
+
+  auto anonymous =
+      http.Post("/htx.registry.v1.RegistryService/GetOrganization",
+                absl::StrCat("{\"name\":\"", kOwnOrganization, "\"}"), "application/json");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+
+  auto unknown_field = http.Post("/htx.registry.v1.RegistryService/GetOrganization", headers,
+                                 "{\"nmae\":\"x\"}", "application/json");
+  ASSERT_TRUE(unknown_field);
+  EXPECT_EQ(unknown_field->status, 400);
+  EXPECT_NE(unknown_field->body.find("nmae"), std::string::npos) << unknown_field->body;
+
+  auto openapi = http.Get("/openapi.json");
+  ASSERT_TRUE(openapi);
+  EXPECT_EQ(openapi->status, 200);
+  EXPECT_NE(openapi->body.find("/htx.registry.v1.RegistryService/GetOrganization"),
+            std::string::npos);
+}
+
+// ---- the registry's own check, reached without the gateway ----
+
+TEST_F(GatewayTest, TheRegistryRefusesCallsWithoutAValidSignedPrincipal) {
+  registry::RegistryHarness& registry = harness_.registry();
+  rv1::GetOrganizationRequest request;
+  request.set_name(kOwnOrganization);
+  rv1::Organization out;
+  auto unsigned_stub = rv1::RegistryService::NewStub(registry.UnsignedChannel());
+  EXPECT_THAT(unsigned_stub->GetOrganization(Context().get(), request, &out),
+              StatusIsWithReason(absl::StatusCode::kUnauthenticated, "PRINCIPAL_MISSING"));
+  auto foreign = rv1::RegistryService::NewStub(server::SignedChannel(
+      registry.address(),
+      auth::InternalKey::FromBytes("a key that is not the suite's internal key"),
+      TestPrincipal(auth::v1::ROLE_MINISTRY_ADMIN)));
+  EXPECT_THAT(foreign->GetOrganization(Context().get(), request, &out),
+              StatusIsWithReason(absl::StatusCode::kUnauthenticated, "PRINCIPAL_SIGNATURE"));
+}
+
+TEST_F(GatewayTest, TheRegistryChecksTheCommuneThatOwnsAnOrganisation) {
+  // An organisation's name shows only its province, so the gateway lets a
+  // commune editor of that province through; the registry, which knows the
+  // owning commune, refuses when it is not the editor's.
+  const auth::Principal editor = TestPrincipal(auth::v1::ROLE_COMMUNE_EDITOR, kOwnCommune);
+  auto direct = rv1::RegistryService::NewStub(harness_.registry().ChannelAs(editor));
+  rv1::GetOrganizationRequest own;
+  own.set_name(kOwnOrganization);
+  rv1::GetOrganizationRequest other;
+  other.set_name(kOtherOrganization);
+  rv1::Organization out;
+  HTX_EXPECT_OK(direct->GetOrganization(Context().get(), own, &out));
+  EXPECT_THAT(direct->GetOrganization(Context().get(), other, &out),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
+
+  const std::string token = harness_.Token(auth::v1::ROLE_COMMUNE_EDITOR, kOwnCommune);
+  HTX_EXPECT_OK(GetAs(token, kOwnOrganization, &out));
+  EXPECT_THAT(GetAs(token, kOtherOrganization, &out),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
+
+  rv1::UpdateOrganizationRequest update;
+  update.mutable_organization()->set_name(kOtherOrganization);
+  update.mutable_organization()->set_members(99);
+  update.mutable_update_mask()->add_paths("members");
+  EXPECT_THAT(direct->UpdateOrganization(Context().get(), update, &out),
+              StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
+  HTX_ASSERT_OK(harness_.registry().stub().GetOrganization(Context().get(), other, &out));
+  EXPECT_EQ(out.members(), 30);
+}
+
+class GatewayLimitsTest : public GatewayTest {
+ protected:
+  GatewayLimitsTest() : GatewayTest(Options()) {}
+  static GatewayHarness::Options Options() {
+    GatewayHarness::Options options;
+    options.rate_limit = {/*rate=*/1, /*burst=*/3};
+    return options;
+  }
+};
+
+TEST_F(GatewayLimitsTest, APrincipalOverItsRateIsToldWhenToRetry) {
+  const std::string token = harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi);
+  rv1::Organization out;
+  for (int i = 0; i < 3; ++i) HTX_ASSERT_OK(GetAs(token, kOwnOrganization, &out));
+  grpc::Status limited = GetAs(token, kOwnOrganization, &out);
+  EXPECT_THAT(limited, StatusIsWithReason(absl::StatusCode::kResourceExhausted, "RATE_LIMITED"));
+  EXPECT_FALSE(ErrorMetadata(FromGrpcStatus(limited), "retry_after_ms").empty());
+  // Another principal is not affected.
+  HTX_EXPECT_OK(
+      GetAs(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHcmc), kHcmcOrganization, &out));
+}
+
+}  // namespace
+}  // namespace htx::gateway
