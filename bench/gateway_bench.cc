@@ -52,7 +52,9 @@ Fixture* SharedFixture() {
     for (int batch = 0; f->ready.ok() && batch < kOrganizations / 1000; ++batch) {
       rv1::ImportRegistryRequest request;
       for (int i = 0; i < 1000; ++i) {
-        rv1::Organization* o = request.add_rows()->mutable_organization();
+        rv1::ImportRow* row = request.add_rows();
+        row->set_request_id(absl::StrCat("bench-", batch * 1000 + i));
+        rv1::Organization* o = row->mutable_organization();
         o->set_registration_code(absl::StrFormat("01%08d", batch * 1000 + i));
         o->set_kind(rv1::ORGANIZATION_KIND_HTX);
         o->set_display_name(absl::StrCat("HTX mẫu ", batch * 1000 + i));

@@ -367,5 +367,73 @@ TEST_F(GatewayLimitsTest, APrincipalOverItsRateIsToldWhenToRetry) {
       GetAs(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHcmc), kHcmcOrganization, &out));
 }
 
+class GatewayOverloadTest : public GatewayTest {
+ protected:
+  GatewayOverloadTest() : GatewayTest(Options()) {}
+  static GatewayHarness::Options Options() {
+    GatewayHarness::Options options;
+    options.max_inflight_calls = 2;
+    options.default_deadline = absl::Milliseconds(500);
+    options.server.max_receive_message_bytes = 64 << 10;
+    return options;
+  }
+};
+
+TEST_F(GatewayOverloadTest, CallsBeyondTheInFlightCapAreRefusedAndTheGatewayStaysUp) {
+  const std::string token = harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi);
+  // Two open streams hold the two in-flight slots.
+  auto first_context = GatewayHarness::WithToken(token);
+  auto first = stub().ImportRegistry(first_context.get());
+  auto second_context = GatewayHarness::WithToken(token);
+  auto second = stub().ImportRegistry(second_context.get());
+  rv1::Organization out;
+  // Until both streams have reached the gateway, a call may still get through.
+  grpc::Status refused;
+  for (int i = 0; i < 100; ++i) {
+    refused = GetAs(token, kOwnOrganization, &out);
+    if (!refused.ok()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(refused, StatusIsWithReason(absl::StatusCode::kResourceExhausted, "OVERLOADED"));
+  EXPECT_TRUE(server::WaitUntilServing(harness_.channel(), "", absl::Seconds(2)));
+  // Cancelling a stream gives its slot back.
+  first_context->TryCancel();
+  EXPECT_THAT(first->Finish(), StatusIs(absl::StatusCode::kCancelled));
+  grpc::Status after;
+  for (int i = 0; i < 100; ++i) {
+    after = GetAs(token, kOwnOrganization, &out);
+    if (after.ok()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  HTX_EXPECT_OK(after);
+  second_context->TryCancel();
+  second->Finish();
+}
+
+TEST_F(GatewayOverloadTest, ACallWithoutADeadlineGetsTheDefaultOne) {
+  // An idle stream without a deadline ends when the gateway's default runs out.
+  auto context = Context();
+  context->set_deadline(std::chrono::system_clock::time_point::max());
+  context->AddMetadata("authorization",
+                       "Bearer " + harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi));
+  const absl::Time start = absl::Now();
+  auto stream = stub().ImportRegistry(context.get());
+  rv1::ImportRegistryResponse answer;
+  EXPECT_FALSE(stream->Read(&answer));
+  EXPECT_THAT(stream->Finish(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(GatewayOverloadTest, AMessageOverTheSizeLimitIsRefused) {
+  rv1::GetOrganizationRequest request;
+  request.set_name(std::string(100 << 10, 'x'));
+  rv1::Organization out;
+  EXPECT_THAT(
+      stub().GetOrganization(
+          GatewayHarness::WithToken(harness_.Token(auth::v1::ROLE_MINISTRY_ADMIN, "")).get(),
+          request, &out),
+      StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
 }  // namespace
 }  // namespace htx::gateway

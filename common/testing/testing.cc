@@ -28,9 +28,9 @@ TempDir::~TempDir() {
 }
 
 InProcessServer::InProcessServer(std::vector<grpc::Service*> services,
-                                 std::vector<std::string> names) {
-  auto started =
-      server::Server::Start(server::ServerOptions{}, std::move(services), std::move(names));
+                                 std::vector<std::string> names, server::ServerOptions options) {
+  options.listen = "127.0.0.1:0";
+  auto started = server::Server::Start(options, std::move(services), std::move(names));
   if (!started.ok()) {
     ADD_FAILURE() << started.status();
     std::abort();

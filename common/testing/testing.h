@@ -45,7 +45,9 @@ auth::Principal TestPrincipal(auth::Role role, const std::string& scope = "");
 // Starts `services` on 127.0.0.1:0, serving, and dials it.
 class InProcessServer {
  public:
-  InProcessServer(std::vector<grpc::Service*> services, std::vector<std::string> names);
+  // `options.listen` is ignored: always 127.0.0.1:0.
+  InProcessServer(std::vector<grpc::Service*> services, std::vector<std::string> names,
+                  server::ServerOptions options = {});
   ~InProcessServer();
   // Calls carry a ministry-wide principal signed with TestInternalKey().
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

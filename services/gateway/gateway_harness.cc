@@ -78,8 +78,8 @@ GatewayHarness::GatewayHarness(Options options) {
   gateway_options.default_deadline = options.default_deadline;
   gateway_options.audit = audit_.get();
   gateway_ = std::make_unique<Gateway>(std::move(gateway_options));
-  server_ =
-      std::make_unique<testing::InProcessServer>(gateway_->services(), gateway_->service_names());
+  server_ = std::make_unique<testing::InProcessServer>(gateway_->services(),
+                                                       gateway_->service_names(), options.server);
   channel_ = server_->UnsignedChannel();
 
   ConnectEdgeOptions edge_options;

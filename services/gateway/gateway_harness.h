@@ -21,6 +21,8 @@ class GatewayHarness {
     RateLimit rate_limit = {0, 0};  // unlimited unless a test asks
     int max_inflight_calls = 10000;
     absl::Duration default_deadline = absl::Seconds(30);
+    // The gateway's server: message size and stream limits, TLS.
+    server::ServerOptions server;
   };
   GatewayHarness() : GatewayHarness(Options{}) {}
   explicit GatewayHarness(Options options);
