@@ -40,7 +40,7 @@ if [ ! -f "$keys/identities.txt" ]; then
   "$token_tool" api-key --name=so-nong-nghiep-ha-noi --role=department_integration \
     --scope=provinces/01 --methods=/htx.registry.v1.RegistryService/GetOrganization,/htx.registry.v1.RegistryService/ListOrganizations \
     >"$keys/api-key.out"
-  { echo "# API keys (hashed) and certificate names: see docs/security.md"; sed -n 2p "$keys/api-key.out"; } \
+  { echo "# API keys (hashed) and certificate names: see docs/gateway.md"; sed -n 2p "$keys/api-key.out"; } \
     >"$keys/identities.txt"
   sed -n 1p "$keys/api-key.out" >"$keys/api-key.so-nong-nghiep-ha-noi"
   rm "$keys/api-key.out"
