@@ -19,9 +19,48 @@ std::string& Service() {
 
 void SetLogService(absl::string_view service) { Service() = std::string(service); }
 
-std::string JsonQuote(absl::string_view text) {
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s` (non-empty, first
+// byte >= 0x80), or 0 if it is not one.
+size_t Utf8SequenceLength(absl::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto continuation = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  unsigned char lead = byte(0);
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    unsigned char lo = lead == 0xE0 ? 0xA0 : 0x80;
+    unsigned char hi = lead == 0xED ? 0x9F : 0xBF;
+    return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    unsigned char lo = lead == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = lead == 0xF4 ? 0x8F : 0xBF;
+    return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string JsonQuote(absl::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : text) {
+  out.reserve(s.size() + 2);
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t length = Utf8SequenceLength(s.substr(i));
+      if (length == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.data() + i, length);
+        i += length;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -39,14 +78,17 @@ std::string JsonQuote(absl::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
+        if (c < 0x20 || c == 0x7F) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
+          out += buffer;
         } else {
-          out += static_cast<char>(c);
+          out.push_back(static_cast<char>(c));
         }
     }
+    ++i;
   }
-  out += '"';
+  out.push_back('"');
   return out;
 }
 

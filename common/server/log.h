@@ -17,7 +17,9 @@ void Log(absl::string_view level, absl::string_view message, LogFields fields = 
 // The "service" of every line this process writes (its program name).
 void SetLogService(absl::string_view service);
 
-// A JSON string literal of `text`, quotes included.
+// A JSON string literal of `text`, quotes included. Text may echo a client's
+// bytes (paths, field names), so invalid UTF-8 becomes U+FFFD and the output
+// stays valid JSON.
 std::string JsonQuote(absl::string_view text);
 
 }  // namespace htx::server

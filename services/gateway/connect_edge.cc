@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/server/log.h"
 #include "common/status/status.h"
 #include "htx/type/v1/error.pb.h"
 
@@ -49,7 +50,6 @@ struct ConnectCode {
   const char* name;
   int http_status;
 };
-
 // The Connect protocol's code → HTTP status table
 // (connectrpc.com/docs/protocol#error-codes).
 ConnectCode ToConnect(absl::StatusCode code) {
@@ -91,77 +91,6 @@ ConnectCode ToConnect(absl::StatusCode code) {
   }
 }
 
-// Length of the valid UTF-8 sequence at the start of `s` (non-empty, first
-// byte >= 0x80), or 0 if it is not one.
-size_t Utf8SequenceLength(absl::string_view s) {
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto continuation = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
-  };
-  unsigned char lead = byte(0);
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    unsigned char lo = lead == 0xE0 ? 0xA0 : 0x80;
-    unsigned char hi = lead == 0xED ? 0x9F : 0xBF;
-    return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    unsigned char lo = lead == 0xF0 ? 0x90 : 0x80;
-    unsigned char hi = lead == 0xF4 ? 0x8F : 0xBF;
-    return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
-  }
-  return 0;
-}
-
-// A JSON string literal. Messages may echo client bytes (paths, field names),
-// so invalid UTF-8 becomes U+FFFD and the body stays valid JSON.
-std::string JsonQuote(absl::string_view s) {
-  std::string out = "\"";
-  out.reserve(s.size() + 2);
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      size_t length = Utf8SequenceLength(s.substr(i));
-      if (length == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(s.data() + i, length);
-        i += length;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-          out += buffer;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out.push_back('"');
-  return out;
-}
-
 // Headers the edge writes itself; the invoker's extra headers may not replace them.
 bool IsReservedResponseHeader(absl::string_view name) {
   for (absl::string_view reserved :
@@ -193,16 +122,16 @@ type::v1::ErrorInfo InfoOf(const absl::Status& status) {
 
 // A Connect error body: {"code", "message", "details": [ErrorInfo]}.
 std::string ConnectErrorBody(const absl::Status& status) {
-  std::string body = absl::StrCat("{\"code\":", JsonQuote(ToConnect(status.code()).name));
+  std::string body = absl::StrCat("{\"code\":", server::JsonQuote(ToConnect(status.code()).name));
   if (!status.message().empty()) {
-    absl::StrAppend(&body, ",\"message\":", JsonQuote(status.message()));
+    absl::StrAppend(&body, ",\"message\":", server::JsonQuote(status.message()));
   }
   type::v1::ErrorInfo info = InfoOf(status);
   std::string value = absl::Base64Escape(info.SerializeAsString());
   // The spec asks for unpadded base64.
   value.erase(value.find_last_not_of('=') + 1);
-  absl::StrAppend(&body, ",\"details\":[{\"type\":", JsonQuote(info.GetTypeName()),
-                  ",\"value\":", JsonQuote(value));
+  absl::StrAppend(&body, ",\"details\":[{\"type\":", server::JsonQuote(info.GetTypeName()),
+                  ",\"value\":", server::JsonQuote(value));
   std::string debug;
   if (pb::util::MessageToJsonString(info, &debug).ok()) {
     absl::StrAppend(&body, ",\"debug\":", debug);

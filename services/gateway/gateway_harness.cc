@@ -117,6 +117,14 @@ std::string GatewayHarness::AddApiKey(const std::string& name, auth::Role role,
   return key;
 }
 
+std::string GatewayHarness::AddCertificate(const std::string& common_name, const std::string& name,
+                                           auth::Role role, const std::string& scope) {
+  std::ofstream(identities_path_, std::ios::app)
+      << "cert:" << common_name << " " << name << " " << auth::RoleName(role) << " "
+      << (scope.empty() ? "-" : scope) << "\n";
+  return absl::StrCat("cert:", name);
+}
+
 std::unique_ptr<grpc::ClientContext> GatewayHarness::WithToken(const std::string& token) {
   std::unique_ptr<grpc::ClientContext> context = testing::Context();
   context->AddMetadata("authorization", absl::StrCat("Bearer ", token));

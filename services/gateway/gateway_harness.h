@@ -44,6 +44,10 @@ class GatewayHarness {
   // Registers a new API key for `role` in `scope` and returns it.
   std::string AddApiKey(const std::string& name, auth::Role role, const std::string& scope,
                         const std::vector<std::string>& methods = {});
+  // Maps client certificates of `common_name` to `role` in `scope` and
+  // returns the subject they authenticate as ("cert:{name}").
+  std::string AddCertificate(const std::string& common_name, const std::string& name,
+                             auth::Role role, const std::string& scope);
   // A client context with a deadline and `authorization: Bearer <token>`.
   static std::unique_ptr<grpc::ClientContext> WithToken(const std::string& token);
 

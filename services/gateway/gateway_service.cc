@@ -183,12 +183,10 @@ Gateway::Gateway(GatewayOptions options)
           admission.status = auth::Authorize(admission.principal, method, {});
           admission.audit = !admission.status.ok();
         }
-        if (admission.audit) {
-          // The answer need not wait: the refusal changes nothing.
-          Route route;
-          route.method = std::string(method);
-          Audit(route, presented, admission, admission.status, [] {});
-        }
+        // The answer need not wait: the refusal changes nothing.
+        Route route;
+        route.method = std::string(method);
+        AuditThen(route, presented, admission, admission.status, [] {});
         return admission.status;
       });
 }
@@ -336,8 +334,12 @@ void Gateway::Check(const Route& route, const ByteBuffer& message, Admission& ad
   Check(route, *request, admission);
 }
 
-void Gateway::Audit(const Route& route, const Presented& presented, const Admission& admission,
-                    const absl::Status& outcome, std::function<void()> done) {
+void Gateway::AuditThen(const Route& route, const Presented& presented, const Admission& admission,
+                        const absl::Status& outcome, std::function<void()> done) {
+  if (!admission.audit) {
+    done();
+    return;
+  }
   const bool denied = !admission.status.ok();
   v1::AuditRecord record;
   record.set_subject(admission.principal.subject().empty() ? "anonymous"
@@ -390,24 +392,16 @@ grpc::ServerUnaryReactor* Gateway::Unary(grpc::CallbackServerContext* context, c
   if (call->admission.status.ok()) Check(route, *request, call->admission);
   if (!call->admission.status.ok()) {
     const absl::Status refusal = call->admission.status;
-    if (!call->admission.audit) {
-      reactor->Finish(ToGrpcStatus(refusal));
-      return reactor;
-    }
-    Audit(route, call->presented, call->admission, refusal,
-          [reactor, refusal, call] { reactor->Finish(ToGrpcStatus(refusal)); });
+    AuditThen(route, call->presented, call->admission, refusal,
+              [reactor, refusal, call] { reactor->Finish(ToGrpcStatus(refusal)); });
     return reactor;
   }
   call->client =
       ForwardContext(context, options_.default_deadline, options_.internal_key, call->admission);
   route.stub->UnaryCall(call->client.get(), route.method, grpc::StubOptions(), request, response,
                         [this, reactor, call, &route](grpc::Status status) {
-                          if (!call->admission.audit) {
-                            reactor->Finish(status);
-                            return;
-                          }
-                          Audit(route, call->presented, call->admission, FromGrpcStatus(status),
-                                [reactor, status, call] { reactor->Finish(status); });
+                          AuditThen(route, call->presented, call->admission, FromGrpcStatus(status),
+                                    [reactor, status, call] { reactor->Finish(status); });
                         });
   return reactor;
 }
@@ -534,22 +528,14 @@ class StreamBridge final : public grpc::ServerBidiReactor<ByteBuffer, ByteBuffer
       FinishRefused(refusal);
       return;
     }
-    if (!admission_.audit) {
-      Finish(status);
-      return;
-    }
-    gateway_->Audit(route_, presented_, admission_, FromGrpcStatus(status),
-                    [this, status] { Finish(status); });
+    gateway_->AuditThen(route_, presented_, admission_, FromGrpcStatus(status),
+                        [this, status] { Finish(status); });
   }
 
   void FinishRefused(const absl::Status& refusal) {
     admission_.status = refusal;
-    if (!admission_.audit) {
-      Finish(ToGrpcStatus(refusal));
-      return;
-    }
-    gateway_->Audit(route_, presented_, admission_, refusal,
-                    [this, refusal] { Finish(ToGrpcStatus(refusal)); });
+    gateway_->AuditThen(route_, presented_, admission_, refusal,
+                        [this, refusal] { Finish(ToGrpcStatus(refusal)); });
   }
 
   Gateway* gateway_;
@@ -627,12 +613,8 @@ EdgeInvoker Gateway::edge_invoker() {
     if (edge->admission.status.ok()) Check(route, edge->request, edge->admission);
     if (!edge->admission.status.ok()) {
       const absl::Status refusal = edge->admission.status;
-      if (!edge->admission.audit) {
-        reply(refusal, {});
-        return;
-      }
-      Audit(route, edge->presented, edge->admission, refusal,
-            [reply, refusal, edge] { reply(refusal, {}); });
+      AuditThen(route, edge->presented, edge->admission, refusal,
+                [reply, refusal, edge] { reply(refusal, {}); });
       return;
     }
     edge->client =
@@ -654,12 +636,8 @@ EdgeInvoker Gateway::edge_invoker() {
                               }
                               reply(FromGrpcStatus(status), std::move(body));
                             };
-                            if (!edge->admission.audit) {
-                              answer();
-                              return;
-                            }
-                            Audit(route, edge->presented, edge->admission, FromGrpcStatus(status),
-                                  answer);
+                            AuditThen(route, edge->presented, edge->admission,
+                                      FromGrpcStatus(status), answer);
                           });
   };
 }

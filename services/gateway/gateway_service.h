@@ -108,9 +108,10 @@ class Gateway {
   void Check(const Route& route, const google::protobuf::Message& request,
              Admission& admission) const;
 
-  // Records the call; `done` runs once the record is durable (or failed to be).
-  void Audit(const Route& route, const Presented& presented, const Admission& admission,
-             const absl::Status& outcome, std::function<void()> done);
+  // Records the call when admission.audit says so, then runs `then` (once the
+  // record is durable, or failed to be; at once when nothing is recorded).
+  void AuditThen(const Route& route, const Presented& presented, const Admission& admission,
+                 const absl::Status& outcome, std::function<void()> then);
 
   // Calls in flight, for load shedding.
   bool EnterCall();

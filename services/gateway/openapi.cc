@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "common/server/log.h"
 #include "htx/type/v1/error.pb.h"
 #include "services/gateway/connect_edge.h"
 
@@ -78,35 +79,6 @@ std::string Comments(const D* descriptor) {
   return std::string(absl::StripAsciiWhitespace(location.leading_comments));
 }
 
-// Names and comments come from descriptors, which protoc holds to UTF-8, so
-// escaping is all a string needs.
-std::string JsonQuote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", static_cast<unsigned>(c));
-          out += buffer;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
 // Prints `value` as indented JSON with object keys sorted (the document is
 // the same bytes on every run, unlike a Struct's map order), except that
 // `first` keys of this object come first, in that order.
@@ -131,7 +103,7 @@ void PrintJson(const pb::Value& value, int indent, std::string* out,
       }
       *out += "{\n";
       for (size_t i = 0; i < keys.size(); ++i) {
-        absl::StrAppend(out, pad, JsonQuote(keys[i]), ": ");
+        absl::StrAppend(out, pad, server::JsonQuote(keys[i]), ": ");
         PrintJson(fields.at(keys[i]), indent + 1, out);
         *out += i + 1 < keys.size() ? ",\n" : "\n";
       }
@@ -154,7 +126,7 @@ void PrintJson(const pb::Value& value, int indent, std::string* out,
       return;
     }
     case pb::Value::kStringValue:
-      *out += JsonQuote(value.string_value());
+      *out += server::JsonQuote(value.string_value());
       return;
     case pb::Value::kNumberValue:
       absl::StrAppend(out, value.number_value());
