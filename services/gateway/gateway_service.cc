@@ -168,6 +168,9 @@ Gateway::Gateway(GatewayOptions options)
         backend == options_.backends.end() ? "unix:/nonexistent" : backend->second;
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);  // the service's own limits apply
+    // No retry policy is configured, and the retry filter would copy every
+    // forwarded message to be able to replay it.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     stubs_.push_back(std::make_unique<grpc::GenericStub>(
         grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
     proxies_.push_back(std::make_unique<ProxyService>(this, service, stubs_.back().get()));
