@@ -372,19 +372,22 @@ class GatewayOverloadTest : public GatewayTest {
 
 TEST_F(GatewayOverloadTest, CallsBeyondTheInFlightCapAreRefusedAndTheGatewayStaysUp) {
   const std::string token = harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi);
-  // Two open streams hold the two in-flight slots.
-  auto first_context = GatewayHarness::WithToken(token);
-  auto first = stub().ImportRegistry(first_context.get());
-  auto second_context = GatewayHarness::WithToken(token);
-  auto second = stub().ImportRegistry(second_context.get());
+  const std::string admin = harness_.Token(auth::v1::ROLE_MINISTRY_ADMIN, "");
+  // Two open streams hold the two in-flight slots; one round trip on each
+  // makes sure both have reached the service through the gateway.
+  auto open_stream = [&](std::unique_ptr<grpc::ClientContext>& context) {
+    context = GatewayHarness::WithToken(admin);
+    auto stream = stub().ImportRegistry(context.get());
+    rv1::ImportRegistryResponse answer;
+    EXPECT_TRUE(stream->Write(rv1::ImportRegistryRequest()) && stream->Read(&answer));
+    return stream;
+  };
+  std::unique_ptr<grpc::ClientContext> first_context;
+  auto first = open_stream(first_context);
+  std::unique_ptr<grpc::ClientContext> second_context;
+  auto second = open_stream(second_context);
   rv1::Organization out;
-  // Until both streams have reached the gateway, a call may still get through.
-  grpc::Status refused;
-  for (int i = 0; i < 100; ++i) {
-    refused = GetAs(token, kOwnOrganization, &out);
-    if (!refused.ok()) break;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  grpc::Status refused = GetAs(token, kOwnOrganization, &out);
   EXPECT_THAT(refused, StatusIsWithReason(absl::StatusCode::kResourceExhausted, "OVERLOADED"));
   EXPECT_TRUE(server::WaitUntilServing(harness_.channel(), "", absl::Seconds(2)));
   // Cancelling a stream gives its slot back.
