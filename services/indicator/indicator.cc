@@ -1,0 +1,1678 @@
+#include "services/indicator/indicator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/api/api.h"
+#include "common/server/log.h"
+#include "common/status/status.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace htx::indicator {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr char kCatalogs[] = "catalogs";
+constexpr char kValues[] = "values";
+constexpr char kHistory[] = "history";
+constexpr char kLocks[] = "locks";
+constexpr char kExplanations[] = "explanations";
+
+constexpr int kMaxWrites = 1000;
+constexpr size_t kMaxSourceSystem = 64;
+constexpr size_t kMaxComment = 2000;
+constexpr size_t kMaxExplanation = 4000;  // characters, as the contract counts them
+constexpr size_t kMaxHolder = 200;
+constexpr size_t kMaxReason = 1000;
+constexpr int64_t kRevisionCeiling = 999999999999;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
+bool AllDigits(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool AgencyId(absl::string_view s) {
+  return !s.empty() && s.size() <= 40 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-';
+  });
+}
+
+// UTF-8 code points: the contract limits texts in characters, not bytes.
+size_t Characters(absl::string_view text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+// ---- Units and names ----------------------------------------------------------
+
+// Which prefix of the values family a unit lives in; roll-ups scan one level.
+enum class Level { kProvince, kCommune, kAgency };
+
+char LevelCode(Level level) {
+  switch (level) {
+    case Level::kProvince:
+      return 'P';
+    case Level::kCommune:
+      return 'C';
+    case Level::kAgency:
+      return 'A';
+  }
+  return '?';
+}
+
+struct Unit {
+  Level level = Level::kProvince;
+  std::string province;  // "provinces/01"
+};
+
+// The registry's unit names: provinces/{2 digits}[/communes/{5 digits}|/agencies/{id}].
+absl::StatusOr<Unit> ParseUnit(absl::string_view name, absl::string_view field) {
+  if (name.empty()) return RequiredField(field);
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if ((parts.size() == 2 || parts.size() == 4) && parts[0] == "provinces" && parts[1].size() == 2 &&
+      AllDigits(parts[1])) {
+    Unit unit;
+    unit.province = absl::StrCat("provinces/", parts[1]);
+    if (parts.size() == 2) return unit;
+    if (parts[2] == "communes" && parts[3].size() == 5 && AllDigits(parts[3])) {
+      unit.level = Level::kCommune;
+      return unit;
+    }
+    if (parts[2] == "agencies" && AgencyId(parts[3])) {
+      unit.level = Level::kAgency;
+      return unit;
+    }
+  }
+  return InvalidField(field,
+                      absl::StrCat("\"", name,
+                                   "\" is not a unit name (provinces/{2 digits}"
+                                   "[/communes/{5 digits}|/agencies/{id}])"),
+                      "INVALID_NAME");
+}
+
+// The level of a name ParseValueName (or ParseUnit) has accepted.
+Level LevelOf(absl::string_view unit) {
+  if (absl::StrContains(unit, "/communes/")) return Level::kCommune;
+  if (absl::StrContains(unit, "/agencies/")) return Level::kAgency;
+  return Level::kProvince;
+}
+
+// Plan years as the catalog accepts them; four digits keep keys ordered.
+absl::Status CheckYear(int year, absl::string_view field) {
+  if (year == 0) return RequiredField(field);
+  if (year < 2000 || year > 2100) return InvalidField(field, "a plan year 2000..2100");
+  return absl::OkStatus();
+}
+
+std::string Year4(int year) { return absl::StrFormat("%04d", year); }
+
+std::string CatalogName(int year) { return absl::StrCat("catalogs/", year); }
+std::string CatalogKey(int year) { return absl::StrCat("c/", Year4(9999 - year)); }
+std::string VersionKey(int year) { return absl::StrCat("v/", Year4(year)); }
+
+absl::StatusOr<int> ParseCatalogName(absl::string_view name, absl::string_view field) {
+  if (name.empty()) return RequiredField(field);
+  int year = 0;
+  if (!absl::ConsumePrefix(&name, "catalogs/") || name.size() != 4 || !AllDigits(name) ||
+      !absl::SimpleAtoi(name, &year) || year < 2000 || year > 2100) {
+    return InvalidField(field, "must be catalogs/{year}, e.g. catalogs/2026", "INVALID_NAME");
+  }
+  return year;
+}
+
+std::string UnitYearPrefix(absl::string_view unit, int year) {
+  return absl::StrCat(Year4(year), "|", std::string(1, LevelCode(LevelOf(unit))), "|", unit, "|");
+}
+
+std::string ValueKey(const ValueName& name) {
+  return absl::StrCat(UnitYearPrefix(name.unit, name.year), name.column, "|", name.code);
+}
+
+std::string HistoryKey(absl::string_view value_key, int64_t revision) {
+  return absl::StrCat(value_key, "|", absl::StrFormat("%012d", kRevisionCeiling - revision));
+}
+
+std::string LockKey(absl::string_view unit, int year) {
+  return absl::StrCat(Year4(year), "|", unit);
+}
+
+std::string LockName(absl::string_view unit, int year) {
+  return absl::StrCat(unit, "/indicator-locks/", year);
+}
+
+std::string FindingsPrefix(absl::string_view unit, int year) {
+  return absl::StrCat(unit, "/indicator-findings/", year, "/");
+}
+
+absl::StatusOr<int> ParseYearSegment(absl::string_view text, absl::string_view field,
+                                     absl::string_view shape) {
+  int year = 0;
+  if (text.size() != 4 || !AllDigits(text) || !absl::SimpleAtoi(text, &year) || year < 2000 ||
+      year > 2100) {
+    return InvalidField(field, absl::StrCat("must be ", shape), "INVALID_NAME");
+  }
+  return year;
+}
+
+struct UnitYear {
+  std::string unit;
+  int year = 0;
+};
+
+absl::StatusOr<UnitYear> ParseLockName(absl::string_view name, absl::string_view field) {
+  constexpr absl::string_view kShape = "{unit}/indicator-locks/{year}";
+  if (name.empty()) return RequiredField(field);
+  std::vector<absl::string_view> parts = absl::StrSplit(name, "/indicator-locks/");
+  if (parts.size() != 2)
+    return InvalidField(field, absl::StrCat("must be ", kShape), "INVALID_NAME");
+  if (absl::Status s = ParseUnit(parts[0], field).status(); !s.ok()) return s;
+  absl::StatusOr<int> year = ParseYearSegment(parts[1], field, kShape);
+  if (!year.ok()) return year.status();
+  return UnitYear{std::string(parts[0]), *year};
+}
+
+struct FindingName {
+  std::string unit;
+  int year = 0;
+  std::string rule;
+  std::string column;
+};
+
+absl::StatusOr<FindingName> ParseFindingName(absl::string_view name, absl::string_view field) {
+  constexpr absl::string_view kShape = "{unit}/indicator-findings/{year}/{rule}/{column}";
+  if (name.empty()) return RequiredField(field);
+  std::vector<absl::string_view> halves = absl::StrSplit(name, "/indicator-findings/");
+  if (halves.size() != 2) {
+    return InvalidField(field, absl::StrCat("must be ", kShape), "INVALID_NAME");
+  }
+  if (absl::Status s = ParseUnit(halves[0], field).status(); !s.ok()) return s;
+  std::vector<absl::string_view> rest = absl::StrSplit(halves[1], '/');
+  if (rest.size() != 3 || rest[1].empty() || rest[2].empty()) {
+    return InvalidField(field, absl::StrCat("must be ", kShape), "INVALID_NAME");
+  }
+  absl::StatusOr<int> year = ParseYearSegment(rest[0], field, kShape);
+  if (!year.ok()) return year.status();
+  return FindingName{std::string(halves[0]), *year, std::string(rest[1]), std::string(rest[2])};
+}
+
+// "catalogs/2026/rules/sum-htx" -> "sum-htx"; a bare id stays as it is.
+absl::string_view RuleId(absl::string_view rule_name) {
+  size_t slash = rule_name.rfind('/');
+  return slash == absl::string_view::npos ? rule_name : rule_name.substr(slash + 1);
+}
+
+// ---- Presenting -------------------------------------------------------------
+
+v1::Catalog PresentCatalog(const internal::CatalogRecord& record) {
+  v1::Catalog catalog = record.input().catalog();
+  catalog.set_name(CatalogName(catalog.year()));
+  catalog.set_indicator_count(record.input().indicators_size());
+  catalog.set_rule_count(record.input().rules_size());
+  if (record.has_update_time()) *catalog.mutable_update_time() = record.update_time();
+  catalog.set_etag(record.etag());
+  return catalog;
+}
+
+v1::Indicator PresentIndicator(int year, const v1::Indicator& given) {
+  v1::Indicator indicator = given;
+  indicator.set_name(absl::StrCat(CatalogName(year), "/indicators/", indicator.code()));
+  indicator.clear_etag();
+  indicator.set_etag(api::ComputeEtag(indicator));
+  return indicator;
+}
+
+v1::ValidationRule PresentRule(int year, const v1::ValidationRule& given) {
+  v1::ValidationRule rule = given;
+  rule.set_name(absl::StrCat(CatalogName(year), "/rules/", RuleId(given.name())));
+  return rule;
+}
+
+bool SameCell(const v1::CellValue& a, const v1::CellValue& b) {
+  return a.state() == b.state() && a.number() == b.number();
+}
+
+// The explanation of a finding applies while left and right are unchanged;
+// then blocks_submission and the etag follow.
+void Decorate(const internal::ExplanationRecord* stored, v1::Finding* finding) {
+  finding->clear_explanation();
+  if (stored != nullptr && stored->left() == finding->left() &&
+      stored->right() == finding->right()) {
+    *finding->mutable_explanation() = stored->explanation();
+  }
+  finding->set_blocks_submission(
+      finding->outcome() == v1::FINDING_OUTCOME_FAILED &&
+      (finding->severity() == v1::SEVERITY_ERROR || !finding->has_explanation()));
+  finding->clear_etag();
+  finding->set_etag(api::ComputeEtag(*finding));
+}
+
+// The count of one metric in a registry row.
+int64_t Metric(const registry::v1::CountRow& row, v1::RegistryMetric metric) {
+  switch (metric) {
+    case v1::REGISTRY_METRIC_TOTAL:
+      return row.total();
+    case v1::REGISTRY_METRIC_ACTIVE:
+      return row.active();
+    case v1::REGISTRY_METRIC_SUSPENDED:
+      return row.suspended();
+    case v1::REGISTRY_METRIC_NOT_OPERATING:
+      return row.not_operating();
+    case v1::REGISTRY_METRIC_ESTABLISHED:
+      return row.established();
+    case v1::REGISTRY_METRIC_DISSOLVED:
+      return row.dissolved();
+    case v1::REGISTRY_METRIC_RATED_GOOD:
+      return row.rated_good();
+    case v1::REGISTRY_METRIC_RATED_FAIR:
+      return row.rated_fair();
+    case v1::REGISTRY_METRIC_RATED_AVERAGE:
+      return row.rated_average();
+    case v1::REGISTRY_METRIC_RATED_WEAK:
+      return row.rated_weak();
+    case v1::REGISTRY_METRIC_HIGH_TECH:
+      return row.high_tech();
+    case v1::REGISTRY_METRIC_VALUE_CHAIN_LINK:
+      return row.value_chain_link();
+    case v1::REGISTRY_METRIC_OWNS_ENTERPRISE:
+      return row.owns_enterprise();
+    case v1::REGISTRY_METRIC_ENTERPRISE_MEMBERS:
+      return row.enterprise_members();
+    case v1::REGISTRY_METRIC_FOREIGN_MEMBERS:
+      return row.foreign_members();
+    case v1::REGISTRY_METRIC_MEMBERS:
+      return row.members();
+    case v1::REGISTRY_METRIC_REGULAR_WORKERS:
+      return row.regular_workers();
+    case v1::REGISTRY_METRIC_MANAGERS_INTERMEDIATE:
+      return row.managers_intermediate();
+    case v1::REGISTRY_METRIC_MANAGERS_HIGHER:
+      return row.managers_higher();
+    case v1::REGISTRY_METRIC_MEMBER_HTX:
+      return row.member_htx();
+    default:
+      return 0;
+  }
+}
+
+// The registry's figure for a derivation: the row of its kind and sector (a
+// sector without organisations has no row, which is 0), metrics summed.
+int64_t Derive(const registry::v1::Counts& counts, const v1::RegistryDerivation& derivation) {
+  for (const registry::v1::CountRow& row : counts.rows()) {
+    if (row.kind() != derivation.kind() || row.sector() != derivation.sector()) continue;
+    int64_t sum = 0;
+    for (int metric : derivation.metrics())
+      sum += Metric(row, static_cast<v1::RegistryMetric>(metric));
+    return sum;
+  }
+  return 0;
+}
+
+bool Reported(const v1::CellValue& cell) {
+  return cell.state() == v1::VALUE_STATE_NUMBER || cell.state() == v1::VALUE_STATE_DASH;
+}
+
+absl::Status Corrupt(absl::string_view what, absl::string_view key) {
+  return Error(absl::StatusCode::kDataLoss, "CORRUPT_RECORD",
+               absl::StrCat(what, " record ", key, " does not parse"));
+}
+
+template <typename Message>
+absl::Status ParseStored(absl::string_view bytes, absl::string_view what, absl::string_view key,
+                         Message* message) {
+  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Corrupt(what, key);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---- Plumbing -------------------------------------------------------------------
+
+std::vector<std::string> Indicator::ColumnFamilies() {
+  return {kCatalogs, kValues, kHistory, kLocks, kExplanations};
+}
+
+Indicator::Indicator(storage::Store* store, RegistryClient* registry,
+                     std::function<absl::Time()> clock)
+    : store_(store),
+      registry_(registry),
+      clock_(std::move(clock)),
+      catalogs_(store->family(kCatalogs)),
+      values_(store->family(kValues)),
+      history_(store->family(kHistory)),
+      locks_(store->family(kLocks)),
+      explanations_(store->family(kExplanations)) {}
+
+Indicator::Reader Indicator::StoreReader() const {
+  Reader reader;
+  reader.get = [this](storage::Family family, absl::string_view key) {
+    return store_->Get(family, key);
+  };
+  reader.scan = [this](storage::Family family, absl::string_view prefix,
+                       const storage::ScanFn& fn) { return store_->Scan(family, prefix, "", fn); };
+  return reader;
+}
+
+Indicator::Reader Indicator::TxnReader(storage::Txn& txn) {
+  Reader reader;
+  reader.get = [&txn](storage::Family family, absl::string_view key) {
+    return txn.Get(family, key);
+  };
+  reader.scan = [&txn](storage::Family family, absl::string_view prefix,
+                       const storage::ScanFn& fn) { return txn.Scan(family, prefix, fn); };
+  return reader;
+}
+
+void Indicator::Submit(absl::string_view method, absl::string_view request_id,
+                       const google::protobuf::Message& request,
+                       google::protobuf::Message* response,
+                       std::function<absl::Status(storage::Txn&)> mutate, Done done) {
+  if (absl::Status s = api::ValidateRequestId(request_id); !s.ok()) {
+    done(s);
+    return;
+  }
+  storage::WriteRequest write =
+      api::IdempotentWrite(method, request_id, request, response, std::move(mutate));
+  write.done = [done = std::move(done)](absl::Status status, bool) { done(status); };
+  store_->Submit(std::move(write));
+}
+
+absl::StatusOr<std::shared_ptr<const Indicator::LoadedCatalog>> Indicator::LoadCatalog(
+    int year, const Reader& read) const {
+  absl::StatusOr<std::optional<std::string>> etag = read.get(catalogs_, VersionKey(year));
+  if (!etag.ok()) return etag.status();
+  if (!etag->has_value()) return NotFound(CatalogName(year));
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(year);
+    if (it != cache_.end() && it->second->record.etag() == **etag) return it->second;
+  }
+  auto loaded = std::make_shared<LoadedCatalog>();
+  absl::StatusOr<bool> found = [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::optional<std::string>> bytes = read.get(catalogs_, CatalogKey(year));
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) return false;
+    if (absl::Status s = ParseStored(**bytes, "catalog", CatalogKey(year), &loaded->record);
+        !s.ok()) {
+      return s;
+    }
+    return true;
+  }();
+  if (!found.ok()) return found.status();
+  if (!*found) return NotFound(CatalogName(year));
+  absl::StatusOr<std::shared_ptr<const CatalogView>> view =
+      CatalogView::Build(loaded->record.input());
+  if (!view.ok()) {
+    // It was accepted when imported: only a change of the rules since can
+    // refuse it, which is the operator's to fix, not the caller's input.
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "CATALOG_UNREADABLE",
+        absl::StrCat(CatalogName(year), " no longer passes the catalog checks; import it again: ",
+                     view.status().message()));
+  }
+  loaded->view = *std::move(view);
+  std::shared_ptr<const LoadedCatalog> result = std::move(loaded);
+  absl::MutexLock lock(&cache_mu_);
+  cache_[year] = result;
+  return result;
+}
+
+absl::StatusOr<std::shared_ptr<const Indicator::LoadedCatalog>> Indicator::LoadCatalog(
+    int year) const {
+  return LoadCatalog(year, StoreReader());
+}
+
+absl::StatusOr<ValueMap> Indicator::ReadValues(const Reader& read, absl::string_view unit,
+                                               int year) const {
+  ValueMap values;
+  absl::Status parsed;
+  absl::Status scanned = read.scan(
+      values_, UnitYearPrefix(unit, year), [&](absl::string_view key, absl::string_view bytes) {
+        v1::IndicatorValue value;
+        parsed = ParseStored(bytes, "value", key, &value);
+        if (!parsed.ok()) return false;
+        values[CellKey(value.column(), value.indicator())] = value.value();
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  return values;
+}
+
+absl::StatusOr<type::v1::Lock> Indicator::ReadLock(const Reader& read, absl::string_view unit,
+                                                   int year) const {
+  type::v1::Lock lock;
+  absl::StatusOr<std::optional<std::string>> bytes = read.get(locks_, LockKey(unit, year));
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->has_value()) {
+    if (absl::Status s = ParseStored(**bytes, "lock", LockKey(unit, year), &lock); !s.ok()) {
+      return s;
+    }
+    return lock;
+  }
+  // Never set: unlocked, with an etag so that a first SetLock can be
+  // conditional too.
+  lock.set_name(LockName(unit, year));
+  lock.set_etag(api::ComputeEtag(lock));
+  return lock;
+}
+
+absl::Status Indicator::CheckUnlocked(const Reader& read, absl::string_view unit, int year) const {
+  absl::StatusOr<type::v1::Lock> lock = ReadLock(read, unit, year);
+  if (!lock.ok()) return lock.status();
+  if (!lock->locked()) return absl::OkStatus();
+  return Error(absl::StatusCode::kFailedPrecondition, "LOCKED",
+               absl::StrCat(lock->name(), " is locked",
+                            lock->holder().empty() ? "" : absl::StrCat(" by ", lock->holder()),
+                            ": its values and explanations are read-only until reopened"),
+               {{"resource", lock->name()}});
+}
+
+absl::StatusOr<std::vector<v1::Finding>> Indicator::Findings(const CatalogView& catalog,
+                                                             absl::string_view unit, int year,
+                                                             const ValueMap& values,
+                                                             const RegistryFigures* registry,
+                                                             const Reader& read) const {
+  absl::flat_hash_map<std::string, internal::ExplanationRecord> explanations;
+  absl::Status parsed;
+  absl::Status scanned = read.scan(explanations_, FindingsPrefix(unit, year),
+                                   [&](absl::string_view key, absl::string_view bytes) {
+                                     internal::ExplanationRecord record;
+                                     parsed = ParseStored(bytes, "explanation", key, &record);
+                                     if (!parsed.ok()) return false;
+                                     explanations.emplace(std::string(key), std::move(record));
+                                     return true;
+                                   });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  std::vector<v1::Finding> findings = EvaluateRules(catalog, unit, values, registry);
+  for (v1::Finding& finding : findings) {
+    auto it = explanations.find(finding.name());
+    Decorate(it == explanations.end() ? nullptr : &it->second, &finding);
+  }
+  return findings;
+}
+
+void Indicator::FetchFigures(std::shared_ptr<const LoadedCatalog> catalog, const std::string& unit,
+                             std::function<void(Figures)> done) const {
+  // The cells the registry can count, and the distinct queries they need (one
+  // per cut-off date, usually one or two per catalog).
+  struct Cell {
+    std::string column;
+    std::string code;
+    const v1::RegistryDerivation* derivation;
+    std::string query;
+  };
+  std::vector<Cell> cells;
+  std::map<std::string, registry::v1::GetCountsRequest> queries;
+  for (const v1::Indicator& indicator : catalog->view->indicators()) {
+    if (indicator.heading() || !indicator.has_derivation()) continue;
+    const v1::CatalogTable* table = catalog->view->FindTable(indicator.table());
+    if (table == nullptr) continue;
+    for (const v1::Column& column : table->columns()) {
+      if (!column.has_registry_as_of()) continue;
+      registry::v1::GetCountsRequest request;
+      request.set_unit(unit);
+      *request.mutable_as_of() = column.registry_as_of();
+      // Flows count from 1 January of the column's year.
+      if (column.year() <= column.registry_as_of().year()) {
+        request.mutable_period_start()->set_year(column.year());
+        request.mutable_period_start()->set_month(1);
+        request.mutable_period_start()->set_day(1);
+      }
+      const std::string key = request.SerializeAsString();
+      queries.emplace(key, std::move(request));
+      cells.push_back(Cell{column.id(), indicator.code(), &indicator.derivation(), key});
+    }
+  }
+  Figures figures;
+  // Agencies own no organisations: there is nothing to compare them with.
+  if (cells.empty() || (!unit.empty() && LevelOf(unit) == Level::kAgency)) {
+    done(std::move(figures));
+    return;
+  }
+  figures.needed = true;
+  if (registry_ == nullptr) {
+    done(std::move(figures));
+    return;
+  }
+  struct Pending {
+    std::mutex mu;
+    size_t remaining = 0;
+    bool failed = false;
+    std::map<std::string, registry::v1::Counts> answers;
+    std::shared_ptr<const LoadedCatalog> catalog;  // keeps `cells` pointers alive
+    std::vector<Cell> cells;
+    std::function<void(Figures)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = queries.size();
+  pending->catalog = std::move(catalog);
+  pending->cells = std::move(cells);
+  pending->done = std::move(done);
+  for (const auto& [key, request] : queries) {
+    registry_->GetCounts(request, [pending, key = key,
+                                   unit](absl::StatusOr<registry::v1::Counts> counts) {
+      if (!counts.ok()) {
+        // Callers see registry_unavailable; operators need the cause.
+        server::Log("warn", "registry figures unavailable",
+                    {{"unit", unit}, {"error", counts.status().ToString()}});
+      }
+      {
+        std::lock_guard<std::mutex> lock(pending->mu);
+        if (counts.ok()) {
+          pending->answers[key] = *std::move(counts);
+        } else {
+          pending->failed = true;
+        }
+        if (--pending->remaining > 0) return;
+      }
+      Figures result;
+      result.needed = true;
+      if (!pending->failed) {
+        RegistryFigures values;
+        for (const Cell& cell : pending->cells) {
+          v1::CellValue value;
+          value.set_state(v1::VALUE_STATE_NUMBER);
+          value.set_number(absl::StrCat(Derive(pending->answers.at(cell.query), *cell.derivation)));
+          values[CellKey(cell.column, cell.code)] = std::move(value);
+        }
+        result.figures = std::move(values);
+      }
+      pending->done(std::move(result));
+    });
+  }
+}
+
+// ---- Catalogs --------------------------------------------------------------------
+
+absl::Status Indicator::CheckCatalogReplaceable(const CatalogView& view, const Reader& read) const {
+  const int year = view.catalog().year();
+  absl::Status inner;
+  absl::Status scanned = read.scan(
+      locks_, absl::StrCat(Year4(year), "|"), [&](absl::string_view key, absl::string_view bytes) {
+        type::v1::Lock lock;
+        inner = ParseStored(bytes, "lock", key, &lock);
+        if (!inner.ok()) return false;
+        if (lock.locked()) {
+          inner = Error(absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
+                        absl::StrCat(CatalogName(year), " cannot be replaced while ", lock.name(),
+                                     " is locked"),
+                        {{"resource", lock.name()}});
+          return false;
+        }
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  if (!inner.ok()) return inner;
+
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> old = LoadCatalog(year, read);
+  if (!old.ok()) {
+    // No earlier catalog: no value can be stored for the year.
+    return old.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus() : old.status();
+  }
+  // Only when the new catalog drops a cell the old one accepted can a stored
+  // value be orphaned; the scan of the whole year is for that rare case.
+  bool drops = false;
+  for (const v1::Indicator& before : (*old)->view->indicators()) {
+    if (before.heading()) continue;
+    const v1::Indicator* after = view.FindIndicator(before.code());
+    const v1::CatalogTable* table = (*old)->view->FindTable(before.table());
+    if (after == nullptr || after->heading() || table == nullptr) {
+      drops = true;
+      break;
+    }
+    for (const v1::Column& column : table->columns()) {
+      if (view.FindColumn(*after, column.id()) == nullptr) drops = true;
+    }
+    if (drops) break;
+  }
+  if (!drops) return absl::OkStatus();
+  scanned = read.scan(
+      values_, absl::StrCat(Year4(year), "|"), [&](absl::string_view key, absl::string_view bytes) {
+        v1::IndicatorValue value;
+        inner = ParseStored(bytes, "value", key, &value);
+        if (!inner.ok()) return false;
+        const v1::Indicator* indicator = view.FindIndicator(value.indicator());
+        if (indicator == nullptr || indicator->heading() ||
+            view.FindColumn(*indicator, value.column()) == nullptr) {
+          inner =
+              Error(absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
+                    absl::StrCat(CatalogName(year), " would drop ", value.indicator(), " / ",
+                                 value.column(), ", which has values (e.g. ", value.name(), ")"),
+                    {{"resource", value.name()}});
+          return false;
+        }
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  return inner;
+}
+
+void Indicator::ImportCatalog(const v1::ImportCatalogRequest& request, v1::Catalog* response,
+                              Done done) {
+  if (!request.has_catalog()) return done(RequiredField("catalog"));
+  if (absl::Status s = api::ValidateRequestId(request.request_id()); !s.ok()) return done(s);
+  absl::StatusOr<std::shared_ptr<const CatalogView>> view = CatalogView::Build(request);
+  if (!view.ok()) return done(view.status());
+  const int year = request.catalog().year();
+
+  auto record = std::make_shared<internal::CatalogRecord>();
+  v1::ImportCatalogRequest& input = *record->mutable_input();
+  input = request;
+  input.clear_validate_only();
+  input.clear_request_id();
+  // Output-only fields are derived, never taken from the caller.
+  v1::Catalog& catalog = *input.mutable_catalog();
+  catalog.clear_name();
+  catalog.clear_indicator_count();
+  catalog.clear_rule_count();
+  catalog.clear_update_time();
+  catalog.clear_etag();
+  for (v1::Indicator& indicator : *input.mutable_indicators()) {
+    indicator.clear_name();
+    indicator.clear_etag();
+  }
+
+  if (request.validate_only()) {
+    if (absl::Status s = CheckCatalogReplaceable(**view, StoreReader()); !s.ok()) return done(s);
+    *response = PresentCatalog(*record);
+    return done(absl::OkStatus());
+  }
+  auto mutate = [this, year, record, view = *view, response](storage::Txn& txn) -> absl::Status {
+    const Reader read = TxnReader(txn);
+    if (absl::Status s = CheckCatalogReplaceable(*view, read); !s.ok()) return s;
+    absl::StatusOr<std::optional<std::string>> existing = txn.Get(catalogs_, CatalogKey(year));
+    if (!existing.ok()) return existing.status();
+    internal::CatalogRecord stored = *record;
+    *stored.mutable_update_time() = ToTimestamp(txn.now());
+    stored.set_etag(api::ComputeEtag(stored));
+    txn.PutProto(catalogs_, CatalogKey(year), stored);
+    txn.Put(catalogs_, VersionKey(year), stored.etag());
+    *response = PresentCatalog(stored);
+    txn.RecordChange(
+        response->name(),
+        existing->has_value() ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
+        response);
+    // The view is already built: readers of this version need not build it
+    // again. Entries are looked up by the stored etag, so one whose commit
+    // fails is never served.
+    auto loaded = std::make_shared<LoadedCatalog>();
+    loaded->view = view;
+    loaded->record = std::move(stored);
+    absl::MutexLock lock(&cache_mu_);
+    cache_[year] = std::move(loaded);
+    return absl::OkStatus();
+  };
+  Submit("ImportCatalog", request.request_id(), request, response, std::move(mutate),
+         std::move(done));
+}
+
+absl::StatusOr<v1::Catalog> Indicator::GetCatalog(const v1::GetCatalogRequest& request) const {
+  absl::StatusOr<int> year = ParseCatalogName(request.name(), "name");
+  if (!year.ok()) return year.status();
+  internal::CatalogRecord record;
+  absl::StatusOr<bool> found = store_->GetProto(catalogs_, CatalogKey(*year), &record);
+  if (!found.ok()) return found.status();
+  if (!*found) return NotFound(request.name());
+  return PresentCatalog(record);
+}
+
+absl::StatusOr<v1::ListCatalogsResponse> Indicator::ListCatalogs(
+    const v1::ListCatalogsRequest& request) const {
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  v1::ListCatalogsResponse response;
+  std::string last;
+  absl::Status parsed;
+  absl::Status scanned = store_->Scan(catalogs_, "c/", page->position,
+                                      [&](absl::string_view key, absl::string_view bytes) {
+                                        if (response.catalogs_size() == page->size) {
+                                          response.set_next_page_token(page->NextToken(last));
+                                          return false;
+                                        }
+                                        internal::CatalogRecord record;
+                                        parsed = ParseStored(bytes, "catalog", key, &record);
+                                        if (!parsed.ok()) return false;
+                                        last = std::string(key);
+                                        *response.add_catalogs() = PresentCatalog(record);
+                                        return true;
+                                      });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  return response;
+}
+
+absl::StatusOr<v1::Indicator> Indicator::GetIndicator(
+    const v1::GetIndicatorRequest& request) const {
+  std::vector<absl::string_view> parts = absl::StrSplit(request.name(), '/');
+  if (request.name().empty()) return RequiredField("name");
+  if (parts.size() != 4 || parts[2] != "indicators" || parts[3].empty()) {
+    return InvalidField("name", "must be catalogs/{year}/indicators/{code}", "INVALID_NAME");
+  }
+  absl::StatusOr<int> year = ParseCatalogName(absl::StrCat(parts[0], "/", parts[1]), "name");
+  if (!year.ok()) return year.status();
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(*year);
+  if (!catalog.ok()) return catalog.status();
+  const v1::Indicator* indicator = (*catalog)->view->FindIndicator(parts[3]);
+  if (indicator == nullptr) return NotFound(request.name());
+  return PresentIndicator(*year, *indicator);
+}
+
+absl::StatusOr<v1::ListIndicatorsResponse> Indicator::ListIndicators(
+    const v1::ListIndicatorsRequest& request) const {
+  absl::StatusOr<int> year = ParseCatalogName(request.parent(), "parent");
+  if (!year.ok()) return year.status();
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(*year);
+  if (!catalog.ok()) return catalog.status();
+  const CatalogView& view = *(*catalog)->view;
+  if (!request.table().empty() && view.FindTable(request.table()) == nullptr) {
+    return InvalidField("table",
+                        absl::StrCat(request.parent(), " has no table \"", request.table(), "\""));
+  }
+  // Positions are indexes in catalog order: the order a catalog version keeps.
+  size_t start = 0;
+  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &start)) {
+    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
+  }
+  v1::ListIndicatorsResponse response;
+  const std::vector<v1::Indicator>& all = view.indicators();
+  for (size_t i = start; i < all.size(); ++i) {
+    if (!request.table().empty() && all[i].table() != request.table()) continue;
+    if (response.indicators_size() == page->size) {
+      response.set_next_page_token(page->NextToken(absl::StrCat(i)));
+      break;
+    }
+    *response.add_indicators() = PresentIndicator(*year, all[i]);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListRulesResponse> Indicator::ListRules(
+    const v1::ListRulesRequest& request) const {
+  absl::StatusOr<int> year = ParseCatalogName(request.parent(), "parent");
+  if (!year.ok()) return year.status();
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(*year);
+  if (!catalog.ok()) return catalog.status();
+  const CatalogView& view = *(*catalog)->view;
+  if (!request.subject().empty() && view.FindIndicator(request.subject()) == nullptr) {
+    return InvalidField(
+        "subject", absl::StrCat(request.parent(), " has no indicator \"", request.subject(), "\""));
+  }
+  size_t start = 0;
+  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &start)) {
+    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
+  }
+  v1::ListRulesResponse response;
+  const std::vector<v1::ValidationRule>& all = view.rules();
+  for (size_t i = start; i < all.size(); ++i) {
+    if (!request.subject().empty() && all[i].subject() != request.subject()) continue;
+    if (response.rules_size() == page->size) {
+      response.set_next_page_token(page->NextToken(absl::StrCat(i)));
+      break;
+    }
+    *response.add_rules() = PresentRule(*year, all[i]);
+  }
+  return response;
+}
+
+// ---- Values ------------------------------------------------------------------------
+
+absl::StatusOr<v1::IndicatorValue> Indicator::GetValue(const v1::GetValueRequest& request) const {
+  absl::StatusOr<ValueName> name = ParseValueName(request.name(), "name");
+  if (!name.ok()) return name.status();
+  v1::IndicatorValue value;
+  absl::StatusOr<bool> found = store_->GetProto(values_, ValueKey(*name), &value);
+  if (!found.ok()) return found.status();
+  if (!*found) return NotFound(request.name());
+  return value;
+}
+
+absl::StatusOr<v1::ListValuesResponse> Indicator::ListValues(
+    const v1::ListValuesRequest& request) const {
+  if (absl::Status s = ParseUnit(request.parent(), "parent").status(); !s.ok()) return s;
+  if (absl::Status s = CheckYear(request.year(), "year"); !s.ok()) return s;
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
+  if (!catalog.ok()) return catalog.status();
+  const CatalogView& view = *(*catalog)->view;
+  if (!request.table().empty() && view.FindTable(request.table()) == nullptr) {
+    return InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
+                                              request.table(), "\""));
+  }
+  if (!request.column().empty()) {
+    bool declared = false;
+    for (const v1::CatalogTable& table : view.catalog().tables()) {
+      if (!request.table().empty() && table.id() != request.table()) continue;
+      for (const v1::Column& column : table.columns()) declared |= column.id() == request.column();
+    }
+    if (!declared) {
+      return InvalidField("column",
+                          absl::StrCat("no table of ", CatalogName(request.year()),
+                                       " selected has a column \"", request.column(), "\""));
+    }
+  }
+  absl::flat_hash_set<std::string> wanted;
+  for (int i = 0; i < request.indicators_size(); ++i) {
+    if (view.FindIndicator(request.indicators(i)) == nullptr) {
+      return InvalidField(absl::StrCat("indicators[", i, "]"),
+                          absl::StrCat(CatalogName(request.year()), " has no indicator \"",
+                                       request.indicators(i), "\""));
+    }
+    wanted.insert(request.indicators(i));
+  }
+  // Catalog order then column order, as the tables print them.
+  absl::flat_hash_map<std::string, int> order;
+  for (size_t i = 0; i < view.indicators().size(); ++i) {
+    order.emplace(view.indicators()[i].code(), static_cast<int>(i));
+  }
+  std::vector<std::pair<std::string, v1::IndicatorValue>> selected;
+  absl::Status parsed;
+  absl::Status scanned = store_->Scan(
+      values_, UnitYearPrefix(request.parent(), request.year()), "",
+      [&](absl::string_view key, absl::string_view bytes) {
+        v1::IndicatorValue value;
+        parsed = ParseStored(bytes, "value", key, &value);
+        if (!parsed.ok()) return false;
+        const v1::Indicator* indicator = view.FindIndicator(value.indicator());
+        if (indicator == nullptr) return true;
+        if (!request.table().empty() && indicator->table() != request.table()) return true;
+        if (!request.column().empty() && value.column() != request.column()) return true;
+        if (!wanted.empty() && !wanted.contains(value.indicator())) return true;
+        int column_index = 999;
+        if (const v1::CatalogTable* table = view.FindTable(indicator->table())) {
+          for (int c = 0; c < table->columns_size(); ++c) {
+            if (table->columns(c).id() == value.column()) column_index = c;
+          }
+        }
+        selected.emplace_back(
+            absl::StrFormat("%06d%03d|%s", order[value.indicator()], column_index, value.name()),
+            std::move(value));
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  std::sort(selected.begin(), selected.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // A position is the last value's place in that order, so a page resumes
+  // right after it even when values were written in between.
+  v1::ListValuesResponse response;
+  std::string last;
+  for (auto& [position, value] : selected) {
+    if (!page->position.empty() && position <= page->position) continue;
+    if (response.values_size() == page->size) {
+      response.set_next_page_token(page->NextToken(last));
+      break;
+    }
+    last = position;
+    *response.add_values() = std::move(value);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListValueHistoryResponse> Indicator::ListValueHistory(
+    const v1::ListValueHistoryRequest& request) const {
+  absl::StatusOr<ValueName> name = ParseValueName(request.name(), "name");
+  if (!name.ok()) return name.status();
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  v1::ListValueHistoryResponse response;
+  std::string last;
+  absl::Status parsed;
+  absl::Status scanned =
+      store_->Scan(history_, absl::StrCat(ValueKey(*name), "|"), page->position,
+                   [&](absl::string_view key, absl::string_view bytes) {
+                     if (response.revisions_size() == page->size) {
+                       response.set_next_page_token(page->NextToken(last));
+                       return false;
+                     }
+                     parsed = ParseStored(bytes, "revision", key, response.add_revisions());
+                     if (!parsed.ok()) return false;
+                     last = std::string(key);
+                     return true;
+                   });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  if (page->position.empty() && response.revisions().empty()) return NotFound(request.name());
+  return response;
+}
+
+absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
+    storage::Txn& txn, const CatalogView& catalog, const ValueName& name,
+    const v1::ValueWrite& write, absl::string_view field, const v1::Provenance& provenance) const {
+  const std::string key = ValueKey(name);
+  v1::IndicatorValue stored;
+  absl::StatusOr<bool> found = txn.GetProto(values_, key, &stored);
+  if (!found.ok()) return found.status();
+  if (!write.etag().empty() && (!*found || stored.etag() != write.etag())) {
+    const std::string etag_field = absl::StrCat(field, ".etag");
+    return Error(absl::StatusCode::kAborted, "STALE_ETAG",
+                 absl::StrCat(etag_field, ": ", write.name(),
+                              *found ? " changed since it was read; get it again and retry"
+                                     : " was never written, so it has no etag"),
+                 {{"field", etag_field}, {"resource", write.name()}});
+  }
+  // Numbers are kept canonical ("2962", not "02962.0"), so equal figures
+  // compare equal and no-op writes make no revision.
+  v1::CellValue cell = write.value();
+  if (cell.state() == v1::VALUE_STATE_NUMBER) {
+    const v1::Indicator* indicator = catalog.FindIndicator(name.code);
+    absl::StatusOr<Decimal> number =
+        Decimal::Parse(cell.number(), absl::StrCat(field, ".value.number"),
+                       indicator != nullptr ? indicator->max_decimals() : 6,
+                       indicator == nullptr || indicator->allow_negative());
+    if (!number.ok()) return number.status();
+    cell.set_number(number->ToString());
+  } else {
+    cell.clear_number();
+  }
+  if (*found && SameCell(stored.value(), cell) &&
+      stored.provenance().comment() == write.comment()) {
+    return stored;
+  }
+  v1::IndicatorValue value;
+  value.set_name(FormatValueName(name));
+  value.set_unit(name.unit);
+  value.set_year(name.year);
+  value.set_column(name.column);
+  value.set_indicator(name.code);
+  *value.mutable_value() = cell;
+  *value.mutable_provenance() = provenance;
+  value.mutable_provenance()->set_comment(write.comment());
+  value.set_revision(*found ? stored.revision() + 1 : 1);
+  value.set_etag(api::ComputeEtag(value));
+  txn.PutProto(values_, key, value);
+  v1::ValueRevision revision;
+  revision.set_name(absl::StrCat(value.name(), "/revisions/", value.revision()));
+  revision.set_revision(value.revision());
+  *revision.mutable_value() = value.value();
+  *revision.mutable_provenance() = value.provenance();
+  txn.PutProto(history_, HistoryKey(key, value.revision()), revision);
+  txn.RecordChange(value.name(),
+                   *found ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED, &value);
+  return value;
+}
+
+absl::Status Indicator::ClearStaleExplanations(storage::Txn& txn, const CatalogView& catalog,
+                                               absl::string_view unit, int year) const {
+  std::vector<std::pair<std::string, internal::ExplanationRecord>> stored;
+  absl::Status parsed;
+  absl::Status scanned = txn.Scan(explanations_, FindingsPrefix(unit, year),
+                                  [&](absl::string_view key, absl::string_view bytes) {
+                                    internal::ExplanationRecord record;
+                                    parsed = ParseStored(bytes, "explanation", key, &record);
+                                    if (!parsed.ok()) return false;
+                                    stored.emplace_back(std::string(key), std::move(record));
+                                    return true;
+                                  });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  if (stored.empty()) return absl::OkStatus();  // the common case: nothing to re-evaluate
+  absl::StatusOr<ValueMap> values = ReadValues(TxnReader(txn), unit, year);
+  if (!values.ok()) return values.status();
+  absl::flat_hash_map<std::string, v1::Finding> findings;
+  for (v1::Finding& finding : EvaluateRules(catalog, unit, *values, nullptr)) {
+    std::string name = finding.name();
+    findings.emplace(std::move(name), std::move(finding));
+  }
+  for (const auto& [name, record] : stored) {
+    auto it = findings.find(name);
+    bool holds = it != findings.end() && it->second.left() == record.left();
+    // The registry's side of a comparison is not known here: only the stated
+    // figure can be checked; reads re-check the rest.
+    if (holds && it->second.kind() != v1::RULE_KIND_REGISTRY_COUNT) {
+      holds = it->second.right() == record.right();
+    }
+    if (!holds) txn.Delete(explanations_, name);
+  }
+  return absl::OkStatus();
+}
+
+void Indicator::BatchUpsertValues(const v1::BatchUpsertValuesRequest& request,
+                                  absl::string_view author, v1::BatchUpsertValuesResponse* response,
+                                  Done done) {
+  if (absl::Status s = ParseUnit(request.parent(), "parent").status(); !s.ok()) return done(s);
+  if (absl::Status s = CheckYear(request.year(), "year"); !s.ok()) return done(s);
+  if (request.writes().empty()) return done(RequiredField("writes"));
+  if (request.writes_size() > kMaxWrites) {
+    return done(InvalidField("writes", absl::StrCat("at most ", kMaxWrites, " per request")));
+  }
+  if (request.source_system().empty()) return done(RequiredField("source_system"));
+  if (request.source_system().size() > kMaxSourceSystem) {
+    return done(InvalidField("source_system", "at most 64 characters"));
+  }
+  if (absl::Status s = api::ValidateRequestId(request.request_id()); !s.ok()) return done(s);
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
+  if (!catalog.ok()) return done(catalog.status());
+
+  // Everything that needs no lock or stored value is checked here, off the
+  // writer thread; the writer re-checks only if the catalog moved meanwhile.
+  auto names = std::make_shared<std::vector<ValueName>>();
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < request.writes_size(); ++i) {
+    const v1::ValueWrite& write = request.writes(i);
+    const std::string field = absl::StrCat("writes[", i, "]");
+    absl::StatusOr<ValueName> name = ParseValueName(write.name(), field + ".name");
+    if (!name.ok()) return done(name.status());
+    if (name->unit != request.parent()) {
+      return done(
+          InvalidField(field + ".name", absl::StrCat("must lie under parent ", request.parent())));
+    }
+    if (name->year != request.year()) {
+      return done(
+          InvalidField(field + ".name", absl::StrCat("must carry the year ", request.year())));
+    }
+    if (!seen.insert(write.name()).second) {
+      return done(InvalidField(field + ".name", "written twice in one batch"));
+    }
+    if (Characters(write.comment()) > kMaxComment) {
+      return done(InvalidField(field + ".comment", "at most 2000 characters"));
+    }
+    if (absl::Status s = CheckWrite(*(*catalog)->view, write, field); !s.ok()) return done(s);
+    names->push_back(*std::move(name));
+  }
+  auto mutate = [this, &request, author = std::string(author), names, checked = *catalog,
+                 response](storage::Txn& txn) -> absl::Status {
+    response->Clear();
+    const Reader read = TxnReader(txn);
+    absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog =
+        LoadCatalog(request.year(), read);
+    if (!catalog.ok()) return catalog.status();
+    const CatalogView& view = *(*catalog)->view;
+    if (*catalog != checked) {
+      for (int i = 0; i < request.writes_size(); ++i) {
+        if (absl::Status s = CheckWrite(view, request.writes(i), absl::StrCat("writes[", i, "]"));
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+    if (absl::Status s = CheckUnlocked(read, request.parent(), request.year()); !s.ok()) return s;
+    v1::Provenance provenance;
+    provenance.set_author(author);
+    provenance.set_source_system(request.source_system());
+    *provenance.mutable_write_time() = ToTimestamp(txn.now());
+    provenance.set_request_id(request.request_id());
+    for (int i = 0; i < request.writes_size(); ++i) {
+      absl::StatusOr<v1::IndicatorValue> value = WriteValueInTxn(
+          txn, view, (*names)[i], request.writes(i), absl::StrCat("writes[", i, "]"), provenance);
+      if (!value.ok()) return value.status();  // the store rolls back the whole batch
+      *response->add_values() = *std::move(value);
+    }
+    return ClearStaleExplanations(txn, view, request.parent(), request.year());
+  };
+  Submit("BatchUpsertValues", request.request_id(), request, response, std::move(mutate),
+         std::move(done));
+}
+
+void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string_view author,
+                            v1::IngestValuesResponse* response, Done done) {
+  if (request.rows_size() > kMaxWrites) {
+    return done(InvalidField("rows", absl::StrCat("at most ", kMaxWrites, " rows per message")));
+  }
+  response->Clear();
+  if (request.rows().empty()) return done(absl::OkStatus());
+  if (request.source_system().empty()) return done(RequiredField("source_system"));
+  if (request.source_system().size() > kMaxSourceSystem) {
+    return done(InvalidField("source_system", "at most 64 characters"));
+  }
+  for (int i = 0; i < request.rows_size(); ++i) response->add_results()->set_index(i);
+
+  // Each row commits or fails on its own; the last to finish answers.
+  struct Pending {
+    std::atomic<int> remaining;
+    Done done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = request.rows_size();
+  pending->done = std::move(done);
+  auto finish_row = [pending, response](int index, absl::Status status, bool replayed) {
+    type::v1::RowResult* result = response->mutable_results(index);
+    result->set_index(index);  // a replayed result carries the first call's index
+    if (!status.ok()) {
+      result->set_outcome(type::v1::RowResult::OUTCOME_REJECTED);
+      result->set_code(static_cast<int>(status.code()));
+      result->set_message(std::string(status.message()));
+      result->clear_resource();
+    } else {
+      result->set_outcome(replayed ? type::v1::RowResult::OUTCOME_ALREADY_APPLIED
+                                   : type::v1::RowResult::OUTCOME_APPLIED);
+    }
+    if (pending->remaining.fetch_sub(1) == 1) {
+      for (const type::v1::RowResult& r : response->results()) {
+        if (r.outcome() == type::v1::RowResult::OUTCOME_APPLIED) {
+          response->set_applied(response->applied() + 1);
+        } else if (r.outcome() == type::v1::RowResult::OUTCOME_ALREADY_APPLIED) {
+          response->set_already_applied(response->already_applied() + 1);
+        } else {
+          response->set_rejected(response->rejected() + 1);
+        }
+      }
+      pending->done(absl::OkStatus());
+    }
+  };
+
+  const std::string author_copy(author);
+  for (int i = 0; i < request.rows_size(); ++i) {
+    const v1::ValueWrite& row = request.rows(i);
+    const std::string field = absl::StrCat("rows[", i, "]");
+    type::v1::RowResult* result = response->mutable_results(i);
+    absl::Status invalid;
+    absl::StatusOr<ValueName> name = absl::UnknownError("unset");
+    absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = absl::UnknownError("unset");
+    if (row.request_id().empty()) {
+      invalid = RequiredField(field + ".request_id");
+    } else {
+      invalid = api::ValidateRequestId(row.request_id(), field + ".request_id");
+    }
+    if (invalid.ok()) {
+      name = ParseValueName(row.name(), field + ".name");
+      invalid = name.status();
+    }
+    if (invalid.ok() && Characters(row.comment()) > kMaxComment) {
+      invalid = InvalidField(field + ".comment", "at most 2000 characters");
+    }
+    if (invalid.ok()) {
+      catalog = LoadCatalog(name->year);
+      invalid = catalog.status();
+    }
+    if (invalid.ok()) invalid = CheckWrite(*(*catalog)->view, row, field);
+    if (!invalid.ok()) {
+      finish_row(i, invalid, false);
+      continue;
+    }
+    auto mutate = [this, &row, &request, name = *name, field, checked = *catalog, author_copy,
+                   result](storage::Txn& txn) -> absl::Status {
+      const Reader read = TxnReader(txn);
+      absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(name.year, read);
+      if (!catalog.ok()) return catalog.status();
+      const CatalogView& view = *(*catalog)->view;
+      if (*catalog != checked) {
+        if (absl::Status s = CheckWrite(view, row, field); !s.ok()) return s;
+      }
+      if (absl::Status s = CheckUnlocked(read, name.unit, name.year); !s.ok()) return s;
+      v1::Provenance provenance;
+      provenance.set_author(author_copy);
+      provenance.set_source_system(request.source_system());
+      *provenance.mutable_write_time() = ToTimestamp(txn.now());
+      provenance.set_request_id(row.request_id());
+      absl::StatusOr<v1::IndicatorValue> value =
+          WriteValueInTxn(txn, view, name, row, field, provenance);
+      if (!value.ok()) return value.status();
+      result->set_resource(value->name());
+      return ClearStaleExplanations(txn, view, name.unit, name.year);
+    };
+    storage::WriteRequest write =
+        api::IdempotentWrite("IngestValues", row.request_id(), row, result, std::move(mutate));
+    write.done = [finish_row, i](absl::Status status, bool replayed) {
+      finish_row(i, std::move(status), replayed);
+    };
+    store_->Submit(std::move(write));
+  }
+}
+
+// ---- Tables, roll-ups and findings ------------------------------------------------------
+
+namespace {
+
+// The children a roll-up may name: a province's communes, the nation's
+// provinces; agencies are never rolled up.
+absl::Status CheckChildUnits(absl::string_view unit,
+                             const google::protobuf::RepeatedPtrField<std::string>& units,
+                             absl::string_view field) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (int i = 0; i < units.size(); ++i) {
+    const std::string child_field = absl::StrCat(field, "[", i, "]");
+    absl::StatusOr<Unit> child = ParseUnit(units[i], child_field);
+    if (!child.ok()) return child.status();
+    const bool fits = unit.empty() ? child->level == Level::kProvince
+                                   : child->level == Level::kCommune && child->province == unit;
+    if (!fits) {
+      return InvalidField(child_field,
+                          absl::StrCat(units[i], " is not ",
+                                       unit.empty() ? std::string("a province")
+                                                    : absl::StrCat("a commune of ", unit)));
+    }
+    if (!seen.insert(units[i]).second) return InvalidField(child_field, "named twice");
+  }
+  return absl::OkStatus();
+}
+
+// Roll-ups are of the nation ("") or of a province.
+absl::Status CheckRollupUnit(absl::string_view unit, absl::string_view field) {
+  if (unit.empty()) return absl::OkStatus();
+  absl::StatusOr<Unit> parsed = ParseUnit(unit, field);
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->level != Level::kProvince) {
+    return InvalidField(field, "roll-ups are of the nation (\"\") or of a province");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChildren(
+    absl::string_view unit, int year,
+    const google::protobuf::RepeatedPtrField<std::string>& units) const {
+  std::vector<std::pair<std::string, ValueMap>> children;
+  const Reader read = StoreReader();
+  if (!units.empty()) {
+    for (const std::string& child : units) {
+      absl::StatusOr<ValueMap> values = ReadValues(read, child, year);
+      if (!values.ok()) return values.status();
+      children.emplace_back(child, *std::move(values));
+    }
+    return children;
+  }
+  // Every child with stored values: one prefix per level keeps the scan to
+  // the units rolled up.
+  const std::string prefix = unit.empty() ? absl::StrCat(Year4(year), "|P|")
+                                          : absl::StrCat(Year4(year), "|C|", unit, "/communes/");
+  absl::Status parsed;
+  absl::Status scanned =
+      store_->Scan(values_, prefix, "", [&](absl::string_view key, absl::string_view bytes) {
+        v1::IndicatorValue value;
+        parsed = ParseStored(bytes, "value", key, &value);
+        if (!parsed.ok()) return false;
+        if (children.empty() || children.back().first != value.unit()) {
+          children.emplace_back(value.unit(), ValueMap());
+        }
+        children.back().second[CellKey(value.column(), value.indicator())] = value.value();
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  if (!parsed.ok()) return parsed;
+  return children;
+}
+
+void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable* response,
+                         Done done) const {
+  if (!v1::TableSource_IsValid(request.source())) {
+    return done(InvalidField("source", absl::StrCat("unknown value ", request.source())));
+  }
+  v1::TableSource source = request.source();
+  if (request.unit().empty()) {
+    if (source == v1::TABLE_SOURCE_OWN) {
+      return done(InvalidField("source", "the nation stores no values of its own; ask for ROLLUP"));
+    }
+    source = v1::TABLE_SOURCE_ROLLUP;
+  } else {
+    absl::StatusOr<Unit> unit = ParseUnit(request.unit(), "unit");
+    if (!unit.ok()) return done(unit.status());
+    if (source == v1::TABLE_SOURCE_UNSPECIFIED) source = v1::TABLE_SOURCE_OWN;
+    if (source == v1::TABLE_SOURCE_ROLLUP && unit->level != Level::kProvince) {
+      return done(InvalidField("source", "ROLLUP is for the nation and provinces"));
+    }
+  }
+  if (source == v1::TABLE_SOURCE_OWN && !request.rollup_units().empty()) {
+    return done(InvalidField("rollup_units", "only with source ROLLUP"));
+  }
+  if (absl::Status s = CheckChildUnits(request.unit(), request.rollup_units(), "rollup_units");
+      !s.ok()) {
+    return done(s);
+  }
+  if (absl::Status s = CheckYear(request.year(), "year"); !s.ok()) return done(s);
+  if (request.table().empty()) return done(RequiredField("table"));
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
+  if (!catalog.ok()) return done(catalog.status());
+  if ((*catalog)->view->FindTable(request.table()) == nullptr) {
+    return done(InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
+                                                   request.table(), "\"")));
+  }
+  FetchFigures(*catalog, request.unit(),
+               [this, &request, response, source, catalog = *catalog,
+                done = std::move(done)](Figures figures) {
+                 const CatalogView& view = *catalog->view;
+                 const Reader read = StoreReader();
+                 ValueMap values;
+                 absl::flat_hash_map<CellKey, int> reporting;
+                 if (source == v1::TABLE_SOURCE_OWN) {
+                   absl::StatusOr<ValueMap> own = ReadValues(read, request.unit(), request.year());
+                   if (!own.ok()) return done(own.status());
+                   values = *std::move(own);
+                 } else {
+                   absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> children =
+                       ReadChildren(request.unit(), request.year(), request.rollup_units());
+                   if (!children.ok()) return done(children.status());
+                   std::vector<const ValueMap*> maps;
+                   for (const auto& child : *children) maps.push_back(&child.second);
+                   values = Rollup(view, maps, &reporting);
+                 }
+                 absl::StatusOr<v1::IndicatorTable> table =
+                     BuildTable(view, request.table(), values, figures.get());
+                 if (!table.ok()) return done(table.status());
+                 table->set_unit(request.unit());
+                 table->set_year(request.year());
+                 table->set_source(source);
+                 table->set_registry_unavailable(figures.needed && !figures.figures);
+                 if (source == v1::TABLE_SOURCE_OWN) {
+                   absl::StatusOr<type::v1::Lock> lock =
+                       ReadLock(read, request.unit(), request.year());
+                   if (!lock.ok()) return done(lock.status());
+                   table->set_locked(lock->locked());
+                   absl::StatusOr<std::vector<v1::Finding>> findings =
+                       Findings(view, request.unit(), request.year(), values, figures.get(), read);
+                   if (!findings.ok()) return done(findings.status());
+                   *table->mutable_findings() = Summarize(*findings);
+                 } else {
+                   for (v1::TableRow& row : *table->mutable_rows()) {
+                     for (v1::TableCell& cell : *row.mutable_cells()) {
+                       auto it = reporting.find(CellKey(cell.column(), row.indicator()));
+                       cell.set_reporting_units(it == reporting.end() ? 0 : it->second);
+                     }
+                   }
+                 }
+                 *response = *std::move(table);
+                 done(absl::OkStatus());
+               });
+}
+
+absl::StatusOr<v1::Rollup> Indicator::GetRollup(const v1::GetRollupRequest& request) const {
+  if (absl::Status s = CheckRollupUnit(request.unit(), "unit"); !s.ok()) return s;
+  if (absl::Status s = CheckYear(request.year(), "year"); !s.ok()) return s;
+  if (absl::Status s = CheckChildUnits(request.unit(), request.units(), "units"); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
+  if (!catalog.ok()) return catalog.status();
+  const CatalogView& view = *(*catalog)->view;
+  if (!request.table().empty() && view.FindTable(request.table()) == nullptr) {
+    return InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
+                                              request.table(), "\""));
+  }
+  absl::flat_hash_set<std::string> indicators;
+  for (int i = 0; i < request.indicators_size(); ++i) {
+    const v1::Indicator* indicator = view.FindIndicator(request.indicators(i));
+    if (indicator == nullptr ||
+        (!request.table().empty() && indicator->table() != request.table())) {
+      return InvalidField(
+          absl::StrCat("indicators[", i, "]"),
+          absl::StrCat("no indicator \"", request.indicators(i), "\" in ",
+                       request.table().empty() ? CatalogName(request.year()) : request.table()));
+    }
+    indicators.insert(request.indicators(i));
+  }
+  absl::flat_hash_set<std::string> columns;
+  for (int i = 0; i < request.columns_size(); ++i) {
+    bool declared = false;
+    for (const v1::CatalogTable& table : view.catalog().tables()) {
+      if (!request.table().empty() && table.id() != request.table()) continue;
+      for (const v1::Column& column : table.columns()) {
+        declared |= column.id() == request.columns(i);
+      }
+    }
+    if (!declared) {
+      return InvalidField(
+          absl::StrCat("columns[", i, "]"),
+          absl::StrCat("no selected table has a column \"", request.columns(i), "\""));
+    }
+    columns.insert(request.columns(i));
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> children =
+      ReadChildren(request.unit(), request.year(), request.units());
+  if (!children.ok()) return children.status();
+  std::vector<const ValueMap*> maps;
+  v1::Rollup rollup;
+  rollup.set_unit(request.unit());
+  rollup.set_year(request.year());
+  rollup.set_child_units(static_cast<int>(children->size()));
+  for (const auto& [child, values] : *children) {
+    maps.push_back(&values);
+    if (std::none_of(values.begin(), values.end(),
+                     [](const auto& cell) { return Reported(cell.second); })) {
+      rollup.add_silent_units(child);
+    }
+  }
+  absl::flat_hash_map<CellKey, int> reporting;
+  ValueMap rolled = Rollup(view, maps, &reporting);
+  for (const v1::Indicator& indicator : view.indicators()) {
+    if (indicator.heading()) continue;
+    if (!request.table().empty() && indicator.table() != request.table()) continue;
+    if (!indicators.empty() && !indicators.contains(indicator.code())) continue;
+    const v1::CatalogTable* table = view.FindTable(indicator.table());
+    if (table == nullptr) continue;
+    for (const v1::Column& column : table->columns()) {
+      if (!columns.empty() && !columns.contains(column.id())) continue;
+      const CellKey key(column.id(), indicator.code());
+      v1::RollupValue* value = rollup.add_values();
+      value->set_indicator(indicator.code());
+      value->set_column(column.id());
+      auto it = rolled.find(key);
+      if (it != rolled.end()) {
+        *value->mutable_value() = it->second;
+      } else {
+        value->mutable_value()->set_state(v1::VALUE_STATE_BLANK);
+      }
+      auto counted = reporting.find(key);
+      value->set_reporting_units(counted == reporting.end() ? 0 : counted->second);
+    }
+  }
+  return rollup;
+}
+
+void Indicator::ListFindings(const v1::ListFindingsRequest& request,
+                             v1::ListFindingsResponse* response, Done done) const {
+  if (absl::Status s = ParseUnit(request.parent(), "parent").status(); !s.ok()) return done(s);
+  if (absl::Status s = CheckYear(request.year(), "year"); !s.ok()) return done(s);
+  if (!v1::Severity_IsValid(request.severity())) {
+    return done(InvalidField("severity", absl::StrCat("unknown value ", request.severity())));
+  }
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return done(page.status());
+  // Positions are indexes in the evaluation order, which depends only on the
+  // catalog, not on the values.
+  size_t start = 0;
+  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &start)) {
+    return done(InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN"));
+  }
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
+  if (!catalog.ok()) return done(catalog.status());
+  if (!request.table().empty() && (*catalog)->view->FindTable(request.table()) == nullptr) {
+    return done(InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
+                                                   request.table(), "\"")));
+  }
+  FetchFigures(
+      *catalog, request.parent(),
+      [this, &request, response, start, page = *page, catalog = *catalog,
+       done = std::move(done)](Figures figures) {
+        const CatalogView& view = *catalog->view;
+        const Reader read = StoreReader();
+        absl::StatusOr<ValueMap> values = ReadValues(read, request.parent(), request.year());
+        if (!values.ok()) return done(values.status());
+        absl::StatusOr<std::vector<v1::Finding>> findings =
+            Findings(view, request.parent(), request.year(), *values, figures.get(), read);
+        if (!findings.ok()) return done(findings.status());
+        response->Clear();
+        *response->mutable_summary() = Summarize(*findings);
+        for (size_t i = start; i < findings->size(); ++i) {
+          v1::Finding& finding = (*findings)[i];
+          if (!request.include_passed() && finding.outcome() == v1::FINDING_OUTCOME_PASSED) {
+            continue;
+          }
+          if (request.severity() != v1::SEVERITY_UNSPECIFIED &&
+              finding.severity() != request.severity()) {
+            continue;
+          }
+          if (request.blocking_only() && !finding.blocks_submission()) continue;
+          if (!request.table().empty()) {
+            const v1::ValidationRule* rule = nullptr;
+            for (const v1::ValidationRule& r : view.rules()) {
+              if (RuleId(r.name()) == RuleId(finding.rule())) rule = &r;
+            }
+            const v1::Indicator* subject =
+                rule == nullptr ? nullptr : view.FindIndicator(rule->subject());
+            if (subject == nullptr || subject->table() != request.table()) continue;
+          }
+          if (response->findings_size() == page.size) {
+            response->set_next_page_token(page.NextToken(absl::StrCat(i)));
+            break;
+          }
+          *response->add_findings() = std::move(finding);
+        }
+        done(absl::OkStatus());
+      });
+}
+
+void Indicator::ExplainFinding(const v1::ExplainFindingRequest& request, absl::string_view author,
+                               v1::Finding* response, Done done) {
+  absl::StatusOr<FindingName> name = ParseFindingName(request.name(), "name");
+  if (!name.ok()) return done(name.status());
+  if (absl::StripAsciiWhitespace(request.text()).empty()) return done(RequiredField("text"));
+  if (Characters(request.text()) > kMaxExplanation) {
+    return done(InvalidField("text", "at most 4000 characters"));
+  }
+  if (absl::Status s = api::ValidateRequestId(request.request_id()); !s.ok()) return done(s);
+  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(name->year);
+  if (!catalog.ok()) return done(catalog.status());
+  const v1::ValidationRule* rule = nullptr;
+  for (const v1::ValidationRule& r : (*catalog)->view->rules()) {
+    if (RuleId(r.name()) == name->rule) rule = &r;
+  }
+  if (rule == nullptr) return done(NotFound(request.name()));
+
+  auto submit = [this, &request, author = std::string(author), response, name = *name,
+                 done = std::move(done)](Figures figures) mutable {
+    auto mutate = [this, &request, author, response, name,
+                   figures = std::move(figures)](storage::Txn& txn) -> absl::Status {
+      const Reader read = TxnReader(txn);
+      absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(name.year, read);
+      if (!catalog.ok()) return catalog.status();
+      if (absl::Status s = CheckUnlocked(read, name.unit, name.year); !s.ok()) return s;
+      absl::StatusOr<ValueMap> values = ReadValues(read, name.unit, name.year);
+      if (!values.ok()) return values.status();
+      absl::StatusOr<std::vector<v1::Finding>> findings =
+          Findings(*(*catalog)->view, name.unit, name.year, *values, figures.get(), read);
+      if (!findings.ok()) return findings.status();
+      auto it = std::find_if(findings->begin(), findings->end(),
+                             [&](const v1::Finding& f) { return f.name() == request.name(); });
+      if (it == findings->end()) return NotFound(request.name());
+      if (it->outcome() != v1::FINDING_OUTCOME_FAILED) {
+        return Error(absl::StatusCode::kFailedPrecondition, "FINDING_NOT_FAILED",
+                     absl::StrCat(request.name(), " does not currently fail (",
+                                  v1::FindingOutcome_Name(it->outcome()),
+                                  "): only failed findings are explained"),
+                     {{"resource", request.name()}});
+      }
+      if (absl::Status s = api::CheckEtag(request.etag(), it->etag()); !s.ok()) return s;
+      internal::ExplanationRecord record;
+      record.mutable_explanation()->set_text(request.text());
+      record.mutable_explanation()->set_author(author);
+      *record.mutable_explanation()->mutable_explain_time() = ToTimestamp(txn.now());
+      record.set_left(it->left());
+      record.set_right(it->right());
+      txn.PutProto(explanations_, request.name(), record);
+      *response = *it;
+      Decorate(&record, response);
+      txn.RecordChange(request.name(), type::v1::CHANGE_KIND_UPDATED, response);
+      return absl::OkStatus();
+    };
+    Submit("ExplainFinding", request.request_id(), request, response, std::move(mutate),
+           std::move(done));
+  };
+  // Only a registry comparison needs the registry's figure to know whether
+  // the finding fails and what it compares.
+  if (rule->kind() == v1::RULE_KIND_REGISTRY_COUNT) {
+    FetchFigures(*catalog, name->unit, std::move(submit));
+  } else {
+    submit(Figures{});
+  }
+}
+
+// ---- Locks and the change feed ---------------------------------------------------
+
+absl::StatusOr<type::v1::Lock> Indicator::GetLock(const type::v1::GetLockRequest& request) const {
+  absl::StatusOr<UnitYear> name = ParseLockName(request.name(), "name");
+  if (!name.ok()) return name.status();
+  return ReadLock(StoreReader(), name->unit, name->year);
+}
+
+void Indicator::SetLock(const type::v1::SetLockRequest& request, type::v1::Lock* response,
+                        Done done) {
+  absl::StatusOr<UnitYear> name = ParseLockName(request.name(), "name");
+  if (!name.ok()) return done(name.status());
+  if (request.locked() && request.holder().empty()) return done(RequiredField("holder"));
+  if (Characters(request.holder()) > kMaxHolder) {
+    return done(InvalidField("holder", "at most 200 characters"));
+  }
+  if (Characters(request.reason()) > kMaxReason) {
+    return done(InvalidField("reason", "at most 1000 characters"));
+  }
+  auto mutate = [this, &request, unit_year = *name, response](storage::Txn& txn) -> absl::Status {
+    absl::StatusOr<type::v1::Lock> lock = ReadLock(TxnReader(txn), unit_year.unit, unit_year.year);
+    if (!lock.ok()) return lock.status();
+    if (absl::Status s = api::CheckEtag(request.etag(), lock->etag()); !s.ok()) return s;
+    // Setting the current state again is a no-op (reporting may retry).
+    if (lock->locked() == request.locked()) {
+      *response = *std::move(lock);
+      return absl::OkStatus();
+    }
+    const bool created = !lock->has_update_time();
+    lock->set_locked(request.locked());
+    lock->set_holder(request.holder());
+    lock->set_reason(request.reason());
+    *lock->mutable_update_time() = ToTimestamp(txn.now());
+    lock->clear_etag();
+    lock->set_etag(api::ComputeEtag(*lock));
+    txn.PutProto(locks_, LockKey(unit_year.unit, unit_year.year), *lock);
+    txn.RecordChange(lock->name(),
+                     created ? type::v1::CHANGE_KIND_CREATED : type::v1::CHANGE_KIND_UPDATED,
+                     &*lock);
+    *response = *std::move(lock);
+    return absl::OkStatus();
+  };
+  Submit("SetLock", request.request_id(), request, response, std::move(mutate), std::move(done));
+}
+
+absl::StatusOr<type::v1::ListChangesResponse> Indicator::ListChanges(
+    const type::v1::ListChangesRequest& request) const {
+  absl::StatusOr<api::Page> page =
+      api::StartPage(request, request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  uint64_t after = request.after_sequence();
+  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &after)) {
+    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
+  }
+  type::v1::ListChangesResponse response;
+  response.set_last_sequence(store_->last_sequence());
+  absl::StatusOr<std::vector<type::v1::Change>> changes =
+      store_->ListChanges(after, page->size + 1);
+  if (!changes.ok()) return changes.status();
+  for (type::v1::Change& change : *changes) {
+    if (response.changes_size() == page->size) {
+      response.set_next_page_token(
+          page->NextToken(absl::StrCat(response.changes(page->size - 1).sequence())));
+      break;
+    }
+    *response.add_changes() = std::move(change);
+  }
+  return response;
+}
+
+}  // namespace htx::indicator

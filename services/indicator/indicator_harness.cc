@@ -1,0 +1,86 @@
+#include "services/indicator/indicator_harness.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/status/status.h"
+
+namespace htx::indicator {
+
+absl::Time TestNow() {
+  return absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0),
+                         absl::FixedTimeZone(7 * 60 * 60));
+}
+
+void FakeRegistry::SetCounts(const std::string& unit, registry::v1::Counts counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  counts_[unit] = std::move(counts);
+}
+
+void FakeRegistry::SetAvailable(bool available) {
+  std::lock_guard<std::mutex> lock(mu_);
+  available_ = available;
+}
+
+int FakeRegistry::calls() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_;
+}
+
+void FakeRegistry::GetCounts(const registry::v1::GetCountsRequest& request,
+                             std::function<void(absl::StatusOr<registry::v1::Counts>)> done) {
+  absl::StatusOr<registry::v1::Counts> answer =
+      Error(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED", "the registry is down");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    auto it = counts_.find(request.unit());
+    if (available_ && it != counts_.end()) {
+      answer = it->second;
+      answer->set_unit(request.unit());
+      *answer->mutable_as_of() = request.as_of();
+    }
+  }
+  done(std::move(answer));
+}
+
+IndicatorHarness::IndicatorHarness(Options options) {
+  storage::StoreOptions store_options;
+  store_options.path = dir_.Sub("indicator");
+  store_options.column_families = Indicator::ColumnFamilies();
+  store_options.clock = [now = options.now] { return now; };
+  auto store = storage::Store::Open(store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "cannot open test store: %s\n", store.status().ToString().c_str());
+    std::abort();
+  }
+  store_ = *std::move(store);
+  indicator_ = std::make_unique<Indicator>(
+      store_.get(), options.registry != nullptr ? options.registry : &fake_registry_,
+      [now = options.now] { return now; });
+  server_ = std::make_unique<testing::InProcessServer>(
+      std::vector<grpc::Service*>{&service_},
+      std::vector<std::string>{"htx.indicator.v1.IndicatorService"});
+  stub_ = v1::IndicatorService::NewStub(server_->channel());
+  service_stub_ = v1::IndicatorService::NewStub(
+      server_->ChannelAs(testing::TestPrincipal(auth::v1::ROLE_SERVICE)));
+  if (options.attach) {
+    Attach();
+  } else {
+    server_->server().SetServing(false);
+  }
+}
+
+// The server goes first (in-flight calls may still use the store), then the
+// store drains its writer while the service its mutations call still exists.
+IndicatorHarness::~IndicatorHarness() {
+  server_.reset();
+  store_.reset();
+}
+
+void IndicatorHarness::Attach() {
+  service_.Attach(indicator_.get());
+  server_->server().SetServing(true);
+}
+
+}  // namespace htx::indicator

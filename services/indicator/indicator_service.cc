@@ -1,0 +1,314 @@
+#include "services/indicator/indicator_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/server/log.h"
+#include "common/status/status.h"
+
+namespace htx::indicator {
+namespace {
+
+absl::Status NotReady() {
+  return Error(absl::StatusCode::kUnavailable, "NOT_READY",
+               "the indicator service is starting; retry shortly");
+}
+
+std::string FullMethod(const char* method) {
+  return absl::StrCat("/htx.indicator.v1.IndicatorService/", method);
+}
+
+void LogRefusal(const absl::StatusOr<auth::Principal>& caller, const std::string& method,
+                const absl::Status& refused) {
+  server::Log("warn", "call refused",
+              {{"request_id", caller.ok() ? caller->request_id() : std::string()},
+               {"subject", caller.ok() ? caller->subject() : std::string()},
+               {"method", method},
+               {"error", refused.ToString()}});
+}
+
+}  // namespace
+
+absl::StatusOr<auth::Principal> IndicatorService::Admit(
+    const grpc::CallbackServerContext& context, const char* method,
+    const google::protobuf::Message& request) const {
+  const std::string full_method = FullMethod(method);
+  // Value, finding and lock names carry their unit, so the policy's area
+  // check is the whole check: there is no stored owner to look up.
+  absl::StatusOr<auth::Principal> caller = callers_.Authorize(context, full_method, request);
+  if (!caller.ok()) LogRefusal(callers_.Caller(context), full_method, caller.status());
+  return caller;
+}
+
+template <typename Request, typename Call>
+grpc::ServerUnaryReactor* IndicatorService::Handle(grpc::CallbackServerContext* context,
+                                                   const char* method, const Request* request,
+                                                   Call call) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Indicator* indicator = indicator_.load();
+  if (indicator == nullptr) {
+    reactor->Finish(ToGrpcStatus(NotReady()));
+    return reactor;
+  }
+  absl::StatusOr<auth::Principal> caller = Admit(*context, method, *request);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  call(*indicator, *caller,
+       [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  return reactor;
+}
+
+template <typename Request, typename Response, typename Read>
+grpc::ServerUnaryReactor* IndicatorService::Answer(grpc::CallbackServerContext* context,
+                                                   const char* method, const Request* request,
+                                                   Response* response, Read read) {
+  return Handle(context, method, request,
+                [&](Indicator& indicator, const auth::Principal&, const Done& done) {
+                  absl::StatusOr<Response> result = read(indicator);
+                  if (result.ok()) *response = *std::move(result);
+                  done(result.status());
+                });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ImportCatalog(grpc::CallbackServerContext* context,
+                                                          const v1::ImportCatalogRequest* request,
+                                                          v1::Catalog* response) {
+  return Handle(context, "ImportCatalog", request,
+                [&](Indicator& i, const auth::Principal&, Done done) {
+                  i.ImportCatalog(*request, response, std::move(done));
+                });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::GetCatalog(grpc::CallbackServerContext* context,
+                                                       const v1::GetCatalogRequest* request,
+                                                       v1::Catalog* response) {
+  return Answer(context, "GetCatalog", request, response,
+                [&](Indicator& i) { return i.GetCatalog(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListCatalogs(grpc::CallbackServerContext* context,
+                                                         const v1::ListCatalogsRequest* request,
+                                                         v1::ListCatalogsResponse* response) {
+  return Answer(context, "ListCatalogs", request, response,
+                [&](Indicator& i) { return i.ListCatalogs(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::GetIndicator(grpc::CallbackServerContext* context,
+                                                         const v1::GetIndicatorRequest* request,
+                                                         v1::Indicator* response) {
+  return Answer(context, "GetIndicator", request, response,
+                [&](Indicator& i) { return i.GetIndicator(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListIndicators(grpc::CallbackServerContext* context,
+                                                           const v1::ListIndicatorsRequest* request,
+                                                           v1::ListIndicatorsResponse* response) {
+  return Answer(context, "ListIndicators", request, response,
+                [&](Indicator& i) { return i.ListIndicators(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListRules(grpc::CallbackServerContext* context,
+                                                      const v1::ListRulesRequest* request,
+                                                      v1::ListRulesResponse* response) {
+  return Answer(context, "ListRules", request, response,
+                [&](Indicator& i) { return i.ListRules(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::GetValue(grpc::CallbackServerContext* context,
+                                                     const v1::GetValueRequest* request,
+                                                     v1::IndicatorValue* response) {
+  return Answer(context, "GetValue", request, response,
+                [&](Indicator& i) { return i.GetValue(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListValues(grpc::CallbackServerContext* context,
+                                                       const v1::ListValuesRequest* request,
+                                                       v1::ListValuesResponse* response) {
+  return Answer(context, "ListValues", request, response,
+                [&](Indicator& i) { return i.ListValues(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListValueHistory(
+    grpc::CallbackServerContext* context, const v1::ListValueHistoryRequest* request,
+    v1::ListValueHistoryResponse* response) {
+  return Answer(context, "ListValueHistory", request, response,
+                [&](Indicator& i) { return i.ListValueHistory(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::BatchUpsertValues(
+    grpc::CallbackServerContext* context, const v1::BatchUpsertValuesRequest* request,
+    v1::BatchUpsertValuesResponse* response) {
+  return Handle(context, "BatchUpsertValues", request,
+                [&](Indicator& i, const auth::Principal& caller, Done done) {
+                  i.BatchUpsertValues(*request, caller.subject(), response, std::move(done));
+                });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::GetTable(grpc::CallbackServerContext* context,
+                                                     const v1::GetTableRequest* request,
+                                                     v1::IndicatorTable* response) {
+  return Handle(context, "GetTable", request, [&](Indicator& i, const auth::Principal&, Done done) {
+    i.GetTable(*request, response, std::move(done));
+  });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::GetRollup(grpc::CallbackServerContext* context,
+                                                      const v1::GetRollupRequest* request,
+                                                      v1::Rollup* response) {
+  return Answer(context, "GetRollup", request, response,
+                [&](Indicator& i) { return i.GetRollup(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListFindings(grpc::CallbackServerContext* context,
+                                                         const v1::ListFindingsRequest* request,
+                                                         v1::ListFindingsResponse* response) {
+  return Handle(context, "ListFindings", request,
+                [&](Indicator& i, const auth::Principal&, Done done) {
+                  i.ListFindings(*request, response, std::move(done));
+                });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ExplainFinding(grpc::CallbackServerContext* context,
+                                                           const v1::ExplainFindingRequest* request,
+                                                           v1::Finding* response) {
+  return Handle(context, "ExplainFinding", request,
+                [&](Indicator& i, const auth::Principal& caller, Done done) {
+                  i.ExplainFinding(*request, caller.subject(), response, std::move(done));
+                });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::GetLock(grpc::CallbackServerContext* context,
+                                                    const type::v1::GetLockRequest* request,
+                                                    type::v1::Lock* response) {
+  return Answer(context, "GetLock", request, response,
+                [&](Indicator& i) { return i.GetLock(*request); });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::SetLock(grpc::CallbackServerContext* context,
+                                                    const type::v1::SetLockRequest* request,
+                                                    type::v1::Lock* response) {
+  return Handle(context, "SetLock", request, [&](Indicator& i, const auth::Principal&, Done done) {
+    i.SetLock(*request, response, std::move(done));
+  });
+}
+
+grpc::ServerUnaryReactor* IndicatorService::ListChanges(grpc::CallbackServerContext* context,
+                                                        const type::v1::ListChangesRequest* request,
+                                                        type::v1::ListChangesResponse* response) {
+  return Answer(context, "ListChanges", request, response,
+                [&](Indicator& i) { return i.ListChanges(*request); });
+}
+
+namespace {
+
+// Reads a message, commits its rows, answers it, reads the next: one message
+// in flight per stream, which is the stream's back-pressure.
+class IngestReactor final
+    : public grpc::ServerBidiReactor<v1::IngestValuesRequest, v1::IngestValuesResponse> {
+ public:
+  IngestReactor(Indicator* indicator, absl::StatusOr<auth::Principal> caller)
+      : indicator_(indicator), caller_(std::move(caller)) {
+    if (indicator_ == nullptr) {
+      Finish(ToGrpcStatus(NotReady()));
+      return;
+    }
+    if (!caller_.ok()) {
+      LogRefusal(caller_, FullMethod("IngestValues"), caller_.status());
+      Finish(ToGrpcStatus(caller_.status()));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side: every message has been answered
+      Finish(grpc::Status::OK);
+      return;
+    }
+    // A message naming a unit outside the caller's scope ends the stream; the
+    // messages before it stay applied.
+    if (absl::Status s =
+            auth::Authorize(*caller_, FullMethod("IngestValues"), auth::AreasOf(request_));
+        !s.ok()) {
+      LogRefusal(caller_, FullMethod("IngestValues"), s);
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    indicator_->IngestBatch(request_, caller_->subject(), &response_, [this](absl::Status status) {
+      if (!status.ok()) {
+        Finish(ToGrpcStatus(status));
+        return;
+      }
+      StartWrite(&response_);
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(ToGrpcStatus(Error(absl::StatusCode::kCancelled, "STREAM_BROKEN",
+                                "the client stopped reading answers")));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  Indicator* indicator_;
+  absl::StatusOr<auth::Principal> caller_;
+  v1::IngestValuesRequest request_;
+  v1::IngestValuesResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::IngestValuesRequest, v1::IngestValuesResponse>*
+IndicatorService::IngestValues(grpc::CallbackServerContext* context) {
+  return new IngestReactor(indicator_.load(), callers_.Caller(*context));
+}
+
+// ---- The registry client ------------------------------------------------------------
+
+auth::Principal IndicatorServicePrincipal() {
+  auth::Principal principal;
+  principal.set_subject("service:htx-indicator");
+  principal.set_role(auth::v1::ROLE_SERVICE);
+  principal.set_scope("");
+  return principal;
+}
+
+GrpcRegistryClient::GrpcRegistryClient(std::shared_ptr<grpc::Channel> channel,
+                                       absl::Duration deadline)
+    : stub_(registry::v1::RegistryService::NewStub(std::move(channel))), deadline_(deadline) {}
+
+void GrpcRegistryClient::GetCounts(const registry::v1::GetCountsRequest& request,
+                                   std::function<void(absl::StatusOr<registry::v1::Counts>)> done) {
+  // Owns what the asynchronous call points to until its callback.
+  struct Call {
+    grpc::ClientContext context;
+    registry::v1::GetCountsRequest request;
+    registry::v1::Counts response;
+    std::function<void(absl::StatusOr<registry::v1::Counts>)> done;
+  };
+  auto* call = new Call;
+  call->request = request;
+  call->done = std::move(done);
+  call->context.set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoMilliseconds(deadline_));
+  stub_->async()->GetCounts(&call->context, &call->request, &call->response,
+                            [call](grpc::Status status) {
+                              std::unique_ptr<Call> owned(call);
+                              if (status.ok()) {
+                                owned->done(std::move(owned->response));
+                              } else {
+                                owned->done(FromGrpcStatus(status));
+                              }
+                            });
+}
+
+}  // namespace htx::indicator
