@@ -6,9 +6,11 @@
 # Ctrl-C (which stops every service cleanly), or stops at once with --once.
 #
 # Ports: gateway gRPC HTX_GATEWAY_PORT (50050) and JSON HTX_HTTP_PORT (8080);
-# registry HTX_REGISTRY_PORT (50051); metrics HTX_METRICS_PORT (9101, and +1
-# for the gateway). Data: HTX_DATA_DIR (./var/data); keys and tokens in
-# ./var/keys (made on first run); logs in ./var/log.
+# registry HTX_REGISTRY_PORT (50051), indicator HTX_INDICATOR_PORT (50052);
+# metrics HTX_METRICS_PORT (9101, +1 for the gateway, +2 for the indicator).
+# Data: HTX_DATA_DIR (./var/data); keys and tokens in ./var/keys (made on first
+# run); logs in ./var/log. Hà Nội's appendices are read from
+# ../shared/domain/hanoi-2026 beside the project.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 once=false
@@ -26,6 +28,9 @@ http_addr="127.0.0.1:${HTX_HTTP_PORT:-8080}"
 metrics_port="${HTX_METRICS_PORT:-9101}"
 metrics_addr="127.0.0.1:$metrics_port"
 gateway_metrics_addr="127.0.0.1:$((metrics_port + 1))"
+indicator_addr="127.0.0.1:${HTX_INDICATOR_PORT:-50052}"
+indicator_metrics_addr="127.0.0.1:$((metrics_port + 2))"
+hanoi="$root/../shared/domain/hanoi-2026"
 mkdir -p "$data" "$logs" "$keys/jwt"
 chmod 700 "$keys"
 
@@ -68,9 +73,14 @@ trap 'exit 130' INT TERM
   --metrics_listen="$metrics_addr" --internal_key_file="$keys/internal.key" \
   >"$logs/registry.log" 2>&1 &
 pids+=($!)
+"$bin/indicator/htx-indicator" --listen="$indicator_addr" --data_dir="$data/indicator" \
+  --metrics_listen="$indicator_metrics_addr" --internal_key_file="$keys/internal.key" \
+  --registry_addr="$registry_addr" >"$logs/indicator.log" 2>&1 &
+pids+=($!)
 "$bin/gateway/htx-gateway" --listen="$gateway_addr" --http_listen="$http_addr" \
   --data_dir="$data/gateway" --metrics_listen="$gateway_metrics_addr" \
   --internal_key_file="$keys/internal.key" --registry_addr="$registry_addr" \
+  --indicator_addr="$indicator_addr" \
   --jwt_keys_dir="$keys/jwt" --jwt_issuer="$issuer" --jwt_audience="$audience" \
   --identities_file="$keys/identities.txt" >"$logs/gateway.log" 2>&1 &
 pids+=($!)
@@ -87,13 +97,26 @@ for year in 2023 2024 2025; do
   "${cli[@]}" counts --unit=provinces/01 --as_of="$year-12-31"
 done
 
+# Hà Nội's Phụ lục I and II into the 2026 indicator catalog, then the table as
+# read back (with the registry's counts beside the derived rows) and the
+# findings a reviewer would raise.
+icli=("$bin/indicator/htx-indicator-cli" --addr="$indicator_addr" --internal_key_file="$keys/internal.key")
+"${icli[@]}" wait-ready || { cat "$logs/indicator.log"; exit 1; }
+"${icli[@]}" import-catalog
+"${icli[@]}" load-appendix --unit=provinces/01 --year=2026 \
+  "$hanoi/phu-luc-1-indicators.csv" "$hanoi/phu-luc-2-by-sector.csv"
+echo
+"${icli[@]}" table --unit=provinces/01 --year=2026 --table=phu-luc-1
+echo
+"${icli[@]}" findings --unit=provinces/01 --year=2026
+
 editor_token="$(cat "$keys/tokens/province_editor")"
 organization="$("$bin/registry/htx-registry-cli" --addr="$gateway_addr" --token="$editor_token" \
   list --parent=provinces/01/communes/00001 --page_size=1 | awk 'NR==1 {print $1}')"
 echo
 echo "gateway: $gateway_addr (gRPC, reflection on), http://$http_addr (Connect JSON; /openapi.json)"
-echo "registry: $registry_addr (only for principals signed by the gateway or the operator's tools)"
-echo "metrics: http://$metrics_addr/metrics, http://$gateway_metrics_addr/metrics"
+echo "registry: $registry_addr, indicator: $indicator_addr (only for principals signed by the gateway or the operator's tools)"
+echo "metrics: http://$metrics_addr/metrics, http://$gateway_metrics_addr/metrics, http://$indicator_metrics_addr/metrics"
 echo "data: $data, logs: $logs, credentials: $keys"
 echo
 echo "sample tokens (12 h) in $keys/tokens: ministry_admin, province_editor (provinces/01),"
