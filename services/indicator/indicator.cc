@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/api/api.h"
+#include "common/api/writes.h"
 #include "common/server/log.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
@@ -339,6 +340,69 @@ absl::Status ParseStored(absl::string_view bytes, absl::string_view what, absl::
   return absl::OkStatus();
 }
 
+// Visits the records of type Message under `prefix` through `read` (the
+// store or a mutation's Txn), parsed: `fn(key, record)` returns false to stop.
+// DATA_LOSS naming `what` at the first record that does not parse.
+template <typename Message, typename Reader, typename Fn>
+absl::Status ScanStored(const Reader& read, storage::Family family, absl::string_view prefix,
+                        absl::string_view what, Fn fn) {
+  absl::Status parsed;
+  absl::Status scanned =
+      read.scan(family, prefix, [&](absl::string_view key, absl::string_view bytes) {
+        Message record;
+        parsed = ParseStored(bytes, what, key, &record);
+        if (!parsed.ok()) return false;
+        return fn(key, std::move(record));
+      });
+  if (!scanned.ok()) return scanned;
+  return parsed;
+}
+
+// INVALID_ARGUMENT naming `field` unless `table` is empty (no filter) or a
+// table of the catalog of `year`.
+absl::Status CheckTable(const CatalogView& view, int year, const std::string& table,
+                        absl::string_view field = "table") {
+  if (table.empty() || view.FindTable(table) != nullptr) return absl::OkStatus();
+  return InvalidField(field, absl::StrCat(CatalogName(year), " has no table \"", table, "\""));
+}
+
+// Whether `table` (any table when empty) of `view` has a column `column`.
+bool DeclaresColumn(const CatalogView& view, const std::string& table, const std::string& column) {
+  for (const v1::CatalogTable& t : view.catalog().tables()) {
+    if (!table.empty() && t.id() != table) continue;
+    for (const v1::Column& c : t.columns()) {
+      if (c.id() == column) return true;
+    }
+  }
+  return false;
+}
+
+// Where a page over an in-memory list starts. Positions are indexes, which
+// is sound because the order depends only on the catalog version.
+absl::StatusOr<size_t> IndexPosition(const api::Page& page) {
+  size_t start = 0;
+  if (!page.position.empty() && !absl::SimpleAtoi(page.position, &start)) {
+    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
+  }
+  return start;
+}
+
+// Adds `present(item)` to `out` for the items of `all` from `start` on that
+// `keep` accepts, a page at most; sets `*next_page_token` where the next page
+// starts when one follows.
+template <typename Items, typename Keep, typename Present, typename Out>
+void PageByIndex(const api::Page& page, size_t start, Items& all, Keep keep, Present present,
+                 google::protobuf::RepeatedPtrField<Out>* out, std::string* next_page_token) {
+  for (size_t i = start; i < all.size(); ++i) {
+    if (!keep(all[i])) continue;
+    if (out->size() == page.size) {
+      *next_page_token = page.NextToken(absl::StrCat(i));
+      return;
+    }
+    *out->Add() = present(all[i]);
+  }
+}
+
 }  // namespace
 
 // ---- Plumbing -------------------------------------------------------------------
@@ -382,14 +446,8 @@ void Indicator::Submit(absl::string_view method, absl::string_view request_id,
                        const google::protobuf::Message& request,
                        google::protobuf::Message* response,
                        std::function<absl::Status(storage::Txn&)> mutate, Done done) {
-  if (absl::Status s = api::ValidateRequestId(request_id); !s.ok()) {
-    done(s);
-    return;
-  }
-  storage::WriteRequest write =
-      api::IdempotentWrite(method, request_id, request, response, std::move(mutate));
-  write.done = [done = std::move(done)](absl::Status status, bool) { done(status); };
-  store_->Submit(std::move(write));
+  api::SubmitIdempotent(*store_, method, request_id, request, response, std::move(mutate),
+                        std::move(done));
 }
 
 absl::StatusOr<std::shared_ptr<const Indicator::LoadedCatalog>> Indicator::LoadCatalog(
@@ -440,17 +498,13 @@ absl::StatusOr<std::shared_ptr<const Indicator::LoadedCatalog>> Indicator::LoadC
 absl::StatusOr<ValueMap> Indicator::ReadValues(const Reader& read, absl::string_view unit,
                                                int year) const {
   ValueMap values;
-  absl::Status parsed;
-  absl::Status scanned = read.scan(
-      values_, UnitYearPrefix(unit, year), [&](absl::string_view key, absl::string_view bytes) {
-        v1::IndicatorValue value;
-        parsed = ParseStored(bytes, "value", key, &value);
-        if (!parsed.ok()) return false;
+  absl::Status scanned = ScanStored<v1::IndicatorValue>(
+      read, values_, UnitYearPrefix(unit, year), "value",
+      [&](absl::string_view, v1::IndicatorValue value) {
         values[CellKey(value.column(), value.indicator())] = value.value();
         return true;
       });
   if (!scanned.ok()) return scanned;
-  if (!parsed.ok()) return parsed;
   return values;
 }
 
@@ -489,17 +543,13 @@ absl::StatusOr<std::vector<v1::Finding>> Indicator::Findings(const CatalogView& 
                                                              const RegistryFigures* registry,
                                                              const Reader& read) const {
   absl::flat_hash_map<std::string, internal::ExplanationRecord> explanations;
-  absl::Status parsed;
-  absl::Status scanned = read.scan(explanations_, FindingsPrefix(unit, year),
-                                   [&](absl::string_view key, absl::string_view bytes) {
-                                     internal::ExplanationRecord record;
-                                     parsed = ParseStored(bytes, "explanation", key, &record);
-                                     if (!parsed.ok()) return false;
-                                     explanations.emplace(std::string(key), std::move(record));
-                                     return true;
-                                   });
+  absl::Status scanned = ScanStored<internal::ExplanationRecord>(
+      read, explanations_, FindingsPrefix(unit, year), "explanation",
+      [&](absl::string_view key, internal::ExplanationRecord record) {
+        explanations.emplace(std::string(key), std::move(record));
+        return true;
+      });
   if (!scanned.ok()) return scanned;
-  if (!parsed.ok()) return parsed;
   std::vector<v1::Finding> findings = EvaluateRules(catalog, unit, values, registry);
   for (v1::Finding& finding : findings) {
     auto it = explanations.find(finding.name());
@@ -775,66 +825,62 @@ absl::StatusOr<v1::Indicator> Indicator::GetIndicator(
   return PresentIndicator(*year, *indicator);
 }
 
-absl::StatusOr<v1::ListIndicatorsResponse> Indicator::ListIndicators(
-    const v1::ListIndicatorsRequest& request) const {
-  absl::StatusOr<int> year = ParseCatalogName(request.parent(), "parent");
+absl::StatusOr<Indicator::CatalogPage> Indicator::StartCatalogPage(
+    const google::protobuf::Message& request, const std::string& parent, int page_size,
+    const std::string& page_token) const {
+  CatalogPage start;
+  absl::StatusOr<int> year = ParseCatalogName(parent, "parent");
   if (!year.ok()) return year.status();
-  absl::StatusOr<api::Page> page =
-      api::StartPage(request, request.page_size(), request.page_token());
+  start.year = *year;
+  absl::StatusOr<api::Page> page = api::StartPage(request, page_size, page_token);
   if (!page.ok()) return page.status();
+  start.page = *std::move(page);
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(*year);
   if (!catalog.ok()) return catalog.status();
-  const CatalogView& view = *(*catalog)->view;
-  if (!request.table().empty() && view.FindTable(request.table()) == nullptr) {
-    return InvalidField("table",
-                        absl::StrCat(request.parent(), " has no table \"", request.table(), "\""));
-  }
-  // Positions are indexes in catalog order: the order a catalog version keeps.
-  size_t start = 0;
-  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &start)) {
-    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
-  }
+  start.catalog = *std::move(catalog);
+  return start;
+}
+
+absl::StatusOr<v1::ListIndicatorsResponse> Indicator::ListIndicators(
+    const v1::ListIndicatorsRequest& request) const {
+  absl::StatusOr<CatalogPage> list =
+      StartCatalogPage(request, request.parent(), request.page_size(), request.page_token());
+  if (!list.ok()) return list.status();
+  const CatalogView& view = *list->catalog->view;
+  if (absl::Status s = CheckTable(view, list->year, request.table()); !s.ok()) return s;
+  absl::StatusOr<size_t> start = IndexPosition(list->page);
+  if (!start.ok()) return start.status();
   v1::ListIndicatorsResponse response;
-  const std::vector<v1::Indicator>& all = view.indicators();
-  for (size_t i = start; i < all.size(); ++i) {
-    if (!request.table().empty() && all[i].table() != request.table()) continue;
-    if (response.indicators_size() == page->size) {
-      response.set_next_page_token(page->NextToken(absl::StrCat(i)));
-      break;
-    }
-    *response.add_indicators() = PresentIndicator(*year, all[i]);
-  }
+  PageByIndex(
+      list->page, *start, view.indicators(),
+      [&](const v1::Indicator& i) {
+        return request.table().empty() || i.table() == request.table();
+      },
+      [&](const v1::Indicator& i) { return PresentIndicator(list->year, i); },
+      response.mutable_indicators(), response.mutable_next_page_token());
   return response;
 }
 
 absl::StatusOr<v1::ListRulesResponse> Indicator::ListRules(
     const v1::ListRulesRequest& request) const {
-  absl::StatusOr<int> year = ParseCatalogName(request.parent(), "parent");
-  if (!year.ok()) return year.status();
-  absl::StatusOr<api::Page> page =
-      api::StartPage(request, request.page_size(), request.page_token());
-  if (!page.ok()) return page.status();
-  absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(*year);
-  if (!catalog.ok()) return catalog.status();
-  const CatalogView& view = *(*catalog)->view;
+  absl::StatusOr<CatalogPage> list =
+      StartCatalogPage(request, request.parent(), request.page_size(), request.page_token());
+  if (!list.ok()) return list.status();
+  const CatalogView& view = *list->catalog->view;
   if (!request.subject().empty() && view.FindIndicator(request.subject()) == nullptr) {
     return InvalidField(
         "subject", absl::StrCat(request.parent(), " has no indicator \"", request.subject(), "\""));
   }
-  size_t start = 0;
-  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &start)) {
-    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
-  }
+  absl::StatusOr<size_t> start = IndexPosition(list->page);
+  if (!start.ok()) return start.status();
   v1::ListRulesResponse response;
-  const std::vector<v1::ValidationRule>& all = view.rules();
-  for (size_t i = start; i < all.size(); ++i) {
-    if (!request.subject().empty() && all[i].subject() != request.subject()) continue;
-    if (response.rules_size() == page->size) {
-      response.set_next_page_token(page->NextToken(absl::StrCat(i)));
-      break;
-    }
-    *response.add_rules() = PresentRule(*year, all[i]);
-  }
+  PageByIndex(
+      list->page, *start, view.rules(),
+      [&](const v1::ValidationRule& r) {
+        return request.subject().empty() || r.subject() == request.subject();
+      },
+      [&](const v1::ValidationRule& r) { return PresentRule(list->year, r); },
+      response.mutable_rules(), response.mutable_next_page_token());
   return response;
 }
 
@@ -860,17 +906,9 @@ absl::StatusOr<v1::ListValuesResponse> Indicator::ListValues(
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
   if (!catalog.ok()) return catalog.status();
   const CatalogView& view = *(*catalog)->view;
-  if (!request.table().empty() && view.FindTable(request.table()) == nullptr) {
-    return InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
-                                              request.table(), "\""));
-  }
+  if (absl::Status s = CheckTable(view, request.year(), request.table()); !s.ok()) return s;
   if (!request.column().empty()) {
-    bool declared = false;
-    for (const v1::CatalogTable& table : view.catalog().tables()) {
-      if (!request.table().empty() && table.id() != request.table()) continue;
-      for (const v1::Column& column : table.columns()) declared |= column.id() == request.column();
-    }
-    if (!declared) {
+    if (!DeclaresColumn(view, request.table(), request.column())) {
       return InvalidField("column",
                           absl::StrCat("no table of ", CatalogName(request.year()),
                                        " selected has a column \"", request.column(), "\""));
@@ -891,13 +929,9 @@ absl::StatusOr<v1::ListValuesResponse> Indicator::ListValues(
     order.emplace(view.indicators()[i].code(), static_cast<int>(i));
   }
   std::vector<std::pair<std::string, v1::IndicatorValue>> selected;
-  absl::Status parsed;
-  absl::Status scanned = store_->Scan(
-      values_, UnitYearPrefix(request.parent(), request.year()), "",
-      [&](absl::string_view key, absl::string_view bytes) {
-        v1::IndicatorValue value;
-        parsed = ParseStored(bytes, "value", key, &value);
-        if (!parsed.ok()) return false;
+  absl::Status scanned = ScanStored<v1::IndicatorValue>(
+      StoreReader(), values_, UnitYearPrefix(request.parent(), request.year()), "value",
+      [&](absl::string_view, v1::IndicatorValue value) {
         const v1::Indicator* indicator = view.FindIndicator(value.indicator());
         if (indicator == nullptr) return true;
         if (!request.table().empty() && indicator->table() != request.table()) return true;
@@ -915,7 +949,6 @@ absl::StatusOr<v1::ListValuesResponse> Indicator::ListValues(
         return true;
       });
   if (!scanned.ok()) return scanned;
-  if (!parsed.ok()) return parsed;
   std::sort(selected.begin(), selected.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   // A position is the last value's place in that order, so a page resumes
@@ -1021,17 +1054,13 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
 absl::Status Indicator::ClearStaleExplanations(storage::Txn& txn, const CatalogView& catalog,
                                                absl::string_view unit, int year) const {
   std::vector<std::pair<std::string, internal::ExplanationRecord>> stored;
-  absl::Status parsed;
-  absl::Status scanned = txn.Scan(explanations_, FindingsPrefix(unit, year),
-                                  [&](absl::string_view key, absl::string_view bytes) {
-                                    internal::ExplanationRecord record;
-                                    parsed = ParseStored(bytes, "explanation", key, &record);
-                                    if (!parsed.ok()) return false;
-                                    stored.emplace_back(std::string(key), std::move(record));
-                                    return true;
-                                  });
+  absl::Status scanned = ScanStored<internal::ExplanationRecord>(
+      TxnReader(txn), explanations_, FindingsPrefix(unit, year), "explanation",
+      [&](absl::string_view key, internal::ExplanationRecord record) {
+        stored.emplace_back(std::string(key), std::move(record));
+        return true;
+      });
   if (!scanned.ok()) return scanned;
-  if (!parsed.ok()) return parsed;
   if (stored.empty()) return absl::OkStatus();  // the common case: nothing to re-evaluate
   absl::StatusOr<ValueMap> values = ReadValues(TxnReader(txn), unit, year);
   if (!values.ok()) return values.status();
@@ -1141,55 +1170,16 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
   if (request.source_system().size() > kMaxSourceSystem) {
     return done(InvalidField("source_system", "at most 64 characters"));
   }
-  for (int i = 0; i < request.rows_size(); ++i) response->add_results()->set_index(i);
-
-  // Each row commits or fails on its own; the last to finish answers.
-  struct Pending {
-    std::atomic<int> remaining;
-    Done done;
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->remaining = request.rows_size();
-  pending->done = std::move(done);
-  auto finish_row = [pending, response](int index, absl::Status status, bool replayed) {
-    type::v1::RowResult* result = response->mutable_results(index);
-    result->set_index(index);  // a replayed result carries the first call's index
-    if (!status.ok()) {
-      result->set_outcome(type::v1::RowResult::OUTCOME_REJECTED);
-      result->set_code(static_cast<int>(status.code()));
-      result->set_message(std::string(status.message()));
-      result->clear_resource();
-    } else {
-      result->set_outcome(replayed ? type::v1::RowResult::OUTCOME_ALREADY_APPLIED
-                                   : type::v1::RowResult::OUTCOME_APPLIED);
-    }
-    if (pending->remaining.fetch_sub(1) == 1) {
-      for (const type::v1::RowResult& r : response->results()) {
-        if (r.outcome() == type::v1::RowResult::OUTCOME_APPLIED) {
-          response->set_applied(response->applied() + 1);
-        } else if (r.outcome() == type::v1::RowResult::OUTCOME_ALREADY_APPLIED) {
-          response->set_already_applied(response->already_applied() + 1);
-        } else {
-          response->set_rejected(response->rejected() + 1);
-        }
-      }
-      pending->done(absl::OkStatus());
-    }
-  };
+  api::RowBatch<v1::IngestValuesResponse> batch(request.rows_size(), response, std::move(done));
 
   const std::string author_copy(author);
   for (int i = 0; i < request.rows_size(); ++i) {
     const v1::ValueWrite& row = request.rows(i);
     const std::string field = absl::StrCat("rows[", i, "]");
-    type::v1::RowResult* result = response->mutable_results(i);
-    absl::Status invalid;
+    type::v1::RowResult* result = batch.result(i);
     absl::StatusOr<ValueName> name = absl::UnknownError("unset");
     absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = absl::UnknownError("unset");
-    if (row.request_id().empty()) {
-      invalid = RequiredField(field + ".request_id");
-    } else {
-      invalid = api::ValidateRequestId(row.request_id(), field + ".request_id");
-    }
+    absl::Status invalid = api::RequireRowRequestId(row.request_id(), field + ".request_id");
     if (invalid.ok()) {
       name = ParseValueName(row.name(), field + ".name");
       invalid = name.status();
@@ -1203,7 +1193,7 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
     }
     if (invalid.ok()) invalid = CheckWrite(*(*catalog)->view, row, field);
     if (!invalid.ok()) {
-      finish_row(i, invalid, false);
+      batch.Reject(i, invalid);
       continue;
     }
     auto mutate = [this, &row, &request, name = *name, field, checked = *catalog, author_copy,
@@ -1227,12 +1217,7 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
       result->set_resource(value->name());
       return ClearStaleExplanations(txn, view, name.unit, name.year);
     };
-    storage::WriteRequest write =
-        api::IdempotentWrite("IngestValues", row.request_id(), row, result, std::move(mutate));
-    write.done = [finish_row, i](absl::Status status, bool replayed) {
-      finish_row(i, std::move(status), replayed);
-    };
-    store_->Submit(std::move(write));
+    batch.Submit(*store_, "IngestValues", i, row.request_id(), row, std::move(mutate));
   }
 }
 
@@ -1293,12 +1278,8 @@ absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChi
   // the units rolled up.
   const std::string prefix = unit.empty() ? absl::StrCat(Year4(year), "|P|")
                                           : absl::StrCat(Year4(year), "|C|", unit, "/communes/");
-  absl::Status parsed;
-  absl::Status scanned =
-      store_->Scan(values_, prefix, "", [&](absl::string_view key, absl::string_view bytes) {
-        v1::IndicatorValue value;
-        parsed = ParseStored(bytes, "value", key, &value);
-        if (!parsed.ok()) return false;
+  absl::Status scanned = ScanStored<v1::IndicatorValue>(
+      read, values_, prefix, "value", [&](absl::string_view, v1::IndicatorValue value) {
         if (children.empty() || children.back().first != value.unit()) {
           children.emplace_back(value.unit(), ValueMap());
         }
@@ -1306,7 +1287,6 @@ absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChi
         return true;
       });
   if (!scanned.ok()) return scanned;
-  if (!parsed.ok()) return parsed;
   return children;
 }
 
@@ -1340,9 +1320,8 @@ void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable*
   if (request.table().empty()) return done(RequiredField("table"));
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
   if (!catalog.ok()) return done(catalog.status());
-  if ((*catalog)->view->FindTable(request.table()) == nullptr) {
-    return done(InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
-                                                   request.table(), "\"")));
+  if (absl::Status s = CheckTable(*(*catalog)->view, request.year(), request.table()); !s.ok()) {
+    return done(s);
   }
   FetchFigures(*catalog, request.unit(),
                [this, &request, response, source, catalog = *catalog,
@@ -1401,10 +1380,7 @@ absl::StatusOr<v1::Rollup> Indicator::GetRollup(const v1::GetRollupRequest& requ
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
   if (!catalog.ok()) return catalog.status();
   const CatalogView& view = *(*catalog)->view;
-  if (!request.table().empty() && view.FindTable(request.table()) == nullptr) {
-    return InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
-                                              request.table(), "\""));
-  }
+  if (absl::Status s = CheckTable(view, request.year(), request.table()); !s.ok()) return s;
   absl::flat_hash_set<std::string> indicators;
   for (int i = 0; i < request.indicators_size(); ++i) {
     const v1::Indicator* indicator = view.FindIndicator(request.indicators(i));
@@ -1419,14 +1395,7 @@ absl::StatusOr<v1::Rollup> Indicator::GetRollup(const v1::GetRollupRequest& requ
   }
   absl::flat_hash_set<std::string> columns;
   for (int i = 0; i < request.columns_size(); ++i) {
-    bool declared = false;
-    for (const v1::CatalogTable& table : view.catalog().tables()) {
-      if (!request.table().empty() && table.id() != request.table()) continue;
-      for (const v1::Column& column : table.columns()) {
-        declared |= column.id() == request.columns(i);
-      }
-    }
-    if (!declared) {
+    if (!DeclaresColumn(view, request.table(), request.columns(i))) {
       return InvalidField(
           absl::StrCat("columns[", i, "]"),
           absl::StrCat("no selected table has a column \"", request.columns(i), "\""));
@@ -1486,21 +1455,17 @@ void Indicator::ListFindings(const v1::ListFindingsRequest& request,
   absl::StatusOr<api::Page> page =
       api::StartPage(request, request.page_size(), request.page_token());
   if (!page.ok()) return done(page.status());
-  // Positions are indexes in the evaluation order, which depends only on the
-  // catalog, not on the values.
-  size_t start = 0;
-  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &start)) {
-    return done(InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN"));
-  }
+  // The evaluation order depends only on the catalog, not on the values.
+  absl::StatusOr<size_t> start = IndexPosition(*page);
+  if (!start.ok()) return done(start.status());
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(request.year());
   if (!catalog.ok()) return done(catalog.status());
-  if (!request.table().empty() && (*catalog)->view->FindTable(request.table()) == nullptr) {
-    return done(InvalidField("table", absl::StrCat(CatalogName(request.year()), " has no table \"",
-                                                   request.table(), "\"")));
+  if (absl::Status s = CheckTable(*(*catalog)->view, request.year(), request.table()); !s.ok()) {
+    return done(s);
   }
   FetchFigures(
       *catalog, request.parent(),
-      [this, &request, response, start, page = *page, catalog = *catalog,
+      [this, &request, response, start = *start, page = *page, catalog = *catalog,
        done = std::move(done)](Figures figures) {
         const CatalogView& view = *catalog->view;
         const Reader read = StoreReader();
@@ -1511,31 +1476,28 @@ void Indicator::ListFindings(const v1::ListFindingsRequest& request,
         if (!findings.ok()) return done(findings.status());
         response->Clear();
         *response->mutable_summary() = Summarize(*findings);
-        for (size_t i = start; i < findings->size(); ++i) {
-          v1::Finding& finding = (*findings)[i];
-          if (!request.include_passed() && finding.outcome() == v1::FINDING_OUTCOME_PASSED) {
-            continue;
-          }
-          if (request.severity() != v1::SEVERITY_UNSPECIFIED &&
-              finding.severity() != request.severity()) {
-            continue;
-          }
-          if (request.blocking_only() && !finding.blocks_submission()) continue;
-          if (!request.table().empty()) {
-            const v1::ValidationRule* rule = nullptr;
-            for (const v1::ValidationRule& r : view.rules()) {
-              if (RuleId(r.name()) == RuleId(finding.rule())) rule = &r;
-            }
-            const v1::Indicator* subject =
-                rule == nullptr ? nullptr : view.FindIndicator(rule->subject());
-            if (subject == nullptr || subject->table() != request.table()) continue;
-          }
-          if (response->findings_size() == page.size) {
-            response->set_next_page_token(page.NextToken(absl::StrCat(i)));
-            break;
-          }
-          *response->add_findings() = std::move(finding);
-        }
+        PageByIndex(
+            page, start, *findings,
+            [&](const v1::Finding& finding) {
+              if (!request.include_passed() && finding.outcome() == v1::FINDING_OUTCOME_PASSED) {
+                return false;
+              }
+              if (request.severity() != v1::SEVERITY_UNSPECIFIED &&
+                  finding.severity() != request.severity()) {
+                return false;
+              }
+              if (request.blocking_only() && !finding.blocks_submission()) return false;
+              if (request.table().empty()) return true;
+              const v1::ValidationRule* rule = nullptr;
+              for (const v1::ValidationRule& r : view.rules()) {
+                if (RuleId(r.name()) == RuleId(finding.rule())) rule = &r;
+              }
+              const v1::Indicator* subject =
+                  rule == nullptr ? nullptr : view.FindIndicator(rule->subject());
+              return subject != nullptr && subject->table() == request.table();
+            },
+            [](v1::Finding& finding) { return std::move(finding); }, response->mutable_findings(),
+            response->mutable_next_page_token());
         done(absl::OkStatus());
       });
 }
@@ -1652,27 +1614,7 @@ void Indicator::SetLock(const type::v1::SetLockRequest& request, type::v1::Lock*
 
 absl::StatusOr<type::v1::ListChangesResponse> Indicator::ListChanges(
     const type::v1::ListChangesRequest& request) const {
-  absl::StatusOr<api::Page> page =
-      api::StartPage(request, request.page_size(), request.page_token());
-  if (!page.ok()) return page.status();
-  uint64_t after = request.after_sequence();
-  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &after)) {
-    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
-  }
-  type::v1::ListChangesResponse response;
-  response.set_last_sequence(store_->last_sequence());
-  absl::StatusOr<std::vector<type::v1::Change>> changes =
-      store_->ListChanges(after, page->size + 1);
-  if (!changes.ok()) return changes.status();
-  for (type::v1::Change& change : *changes) {
-    if (response.changes_size() == page->size) {
-      response.set_next_page_token(
-          page->NextToken(absl::StrCat(response.changes(page->size - 1).sequence())));
-      break;
-    }
-    *response.add_changes() = std::move(change);
-  }
-  return response;
+  return api::ListChanges(*store_, request);
 }
 
 }  // namespace htx::indicator

@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/api/api.h"
 #include "common/storage/store.h"
 #include "htx/indicator/v1/indicator.pb.h"
 #include "htx/registry/v1/registry.pb.h"
@@ -128,6 +129,17 @@ class Indicator {
   void Submit(absl::string_view method, absl::string_view request_id,
               const google::protobuf::Message& request, google::protobuf::Message* response,
               std::function<absl::Status(storage::Txn&)> mutate, Done done);
+
+  // What a List over one catalog's entries starts from: the catalog `parent`
+  // (catalogs/{year}) names and the page asked for.
+  struct CatalogPage {
+    int year = 0;
+    api::Page page;
+    std::shared_ptr<const LoadedCatalog> catalog;
+  };
+  absl::StatusOr<CatalogPage> StartCatalogPage(const google::protobuf::Message& request,
+                                               const std::string& parent, int page_size,
+                                               const std::string& page_token) const;
 
   // The catalog of `year`; NOT_FOUND naming "catalogs/{year}".
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> LoadCatalog(int year,

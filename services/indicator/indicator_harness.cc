@@ -1,16 +1,8 @@
 #include "services/indicator/indicator_harness.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "common/status/status.h"
 
 namespace htx::indicator {
-
-absl::Time TestNow() {
-  return absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0),
-                         absl::FixedTimeZone(7 * 60 * 60));
-}
 
 void FakeRegistry::SetCounts(const std::string& unit, registry::v1::Counts counts) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -45,16 +37,7 @@ void FakeRegistry::GetCounts(const registry::v1::GetCountsRequest& request,
 }
 
 IndicatorHarness::IndicatorHarness(Options options) {
-  storage::StoreOptions store_options;
-  store_options.path = dir_.Sub("indicator");
-  store_options.column_families = Indicator::ColumnFamilies();
-  store_options.clock = [now = options.now] { return now; };
-  auto store = storage::Store::Open(store_options);
-  if (!store.ok()) {
-    std::fprintf(stderr, "cannot open test store: %s\n", store.status().ToString().c_str());
-    std::abort();
-  }
-  store_ = *std::move(store);
+  store_ = testing::OpenTestStore(dir_.Sub("indicator"), Indicator::ColumnFamilies(), options.now);
   indicator_ = std::make_unique<Indicator>(
       store_.get(), options.registry != nullptr ? options.registry : &fake_registry_,
       [now = options.now] { return now; });

@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "common/storage/store.h"
+#include "common/testing/test_store.h"
 #include "common/testing/testing.h"
 #include "htx/indicator/v1/indicator.grpc.pb.h"
 #include "services/indicator/indicator.h"
@@ -17,8 +18,8 @@
 
 namespace htx::indicator {
 
-// 23/11/2026 noon in Vietnam: "today" in tests.
-absl::Time TestNow();
+// 23/11/2026 noon in Vietnam: "today" in tests (one clock for every service).
+using ::htx::testing::TestNow;
 
 // A registry that answers from memory: the counts set for a unit (any date),
 // or UNAVAILABLE (as a registry that does not answer in time) when none are set

@@ -5,28 +5,16 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "common/server/log.h"
+#include "common/server/calls.h"
 #include "common/status/status.h"
 
 namespace htx::indicator {
 namespace {
 
-absl::Status NotReady() {
-  return Error(absl::StatusCode::kUnavailable, "NOT_READY",
-               "the indicator service is starting; retry shortly");
-}
+constexpr char kStarting[] = "the indicator service";
 
 std::string FullMethod(const char* method) {
   return absl::StrCat("/htx.indicator.v1.IndicatorService/", method);
-}
-
-void LogRefusal(const absl::StatusOr<auth::Principal>& caller, const std::string& method,
-                const absl::Status& refused) {
-  server::Log("warn", "call refused",
-              {{"request_id", caller.ok() ? caller->request_id() : std::string()},
-               {"subject", caller.ok() ? caller->subject() : std::string()},
-               {"method", method},
-               {"error", refused.ToString()}});
 }
 
 }  // namespace
@@ -37,8 +25,8 @@ absl::StatusOr<auth::Principal> IndicatorService::Admit(
   const std::string full_method = FullMethod(method);
   // Value, finding and lock names carry their unit, so the policy's area
   // check is the whole check: there is no stored owner to look up.
-  absl::StatusOr<auth::Principal> caller = callers_.Authorize(context, full_method, request);
-  if (!caller.ok()) LogRefusal(callers_.Caller(context), full_method, caller.status());
+  absl::StatusOr<auth::Principal> caller = callers().Authorize(context, full_method, request);
+  if (!caller.ok()) server::LogRefusal(callers().Caller(context), full_method, caller.status());
   return caller;
 }
 
@@ -46,32 +34,16 @@ template <typename Request, typename Call>
 grpc::ServerUnaryReactor* IndicatorService::Handle(grpc::CallbackServerContext* context,
                                                    const char* method, const Request* request,
                                                    Call call) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Indicator* indicator = indicator_.load();
-  if (indicator == nullptr) {
-    reactor->Finish(ToGrpcStatus(NotReady()));
-    return reactor;
-  }
-  absl::StatusOr<auth::Principal> caller = Admit(*context, method, *request);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  call(*indicator, *caller,
-       [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
+  return server::HandleUnary(
+      context, backend(), kStarting,
+      [&](const Indicator&) { return Admit(*context, method, *request); }, std::move(call));
 }
 
 template <typename Request, typename Response, typename Read>
 grpc::ServerUnaryReactor* IndicatorService::Answer(grpc::CallbackServerContext* context,
                                                    const char* method, const Request* request,
                                                    Response* response, Read read) {
-  return Handle(context, method, request,
-                [&](Indicator& indicator, const auth::Principal&, const Done& done) {
-                  absl::StatusOr<Response> result = read(indicator);
-                  if (result.ok()) *response = *std::move(result);
-                  done(result.status());
-                });
+  return Handle(context, method, request, server::InlineRead(response, std::move(read)));
 }
 
 grpc::ServerUnaryReactor* IndicatorService::ImportCatalog(grpc::CallbackServerContext* context,
@@ -203,73 +175,15 @@ grpc::ServerUnaryReactor* IndicatorService::ListChanges(grpc::CallbackServerCont
                 [&](Indicator& i) { return i.ListChanges(*request); });
 }
 
-namespace {
-
-// Reads a message, commits its rows, answers it, reads the next: one message
-// in flight per stream, which is the stream's back-pressure.
-class IngestReactor final
-    : public grpc::ServerBidiReactor<v1::IngestValuesRequest, v1::IngestValuesResponse> {
- public:
-  IngestReactor(Indicator* indicator, absl::StatusOr<auth::Principal> caller)
-      : indicator_(indicator), caller_(std::move(caller)) {
-    if (indicator_ == nullptr) {
-      Finish(ToGrpcStatus(NotReady()));
-      return;
-    }
-    if (!caller_.ok()) {
-      LogRefusal(caller_, FullMethod("IngestValues"), caller_.status());
-      Finish(ToGrpcStatus(caller_.status()));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client closed its side: every message has been answered
-      Finish(grpc::Status::OK);
-      return;
-    }
-    // A message naming a unit outside the caller's scope ends the stream; the
-    // messages before it stay applied.
-    if (absl::Status s =
-            auth::Authorize(*caller_, FullMethod("IngestValues"), auth::AreasOf(request_));
-        !s.ok()) {
-      LogRefusal(caller_, FullMethod("IngestValues"), s);
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    indicator_->IngestBatch(request_, caller_->subject(), &response_, [this](absl::Status status) {
-      if (!status.ok()) {
-        Finish(ToGrpcStatus(status));
-        return;
-      }
-      StartWrite(&response_);
-    });
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(ToGrpcStatus(Error(absl::StatusCode::kCancelled, "STREAM_BROKEN",
-                                "the client stopped reading answers")));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  Indicator* indicator_;
-  absl::StatusOr<auth::Principal> caller_;
-  v1::IngestValuesRequest request_;
-  v1::IngestValuesResponse response_;
-};
-
-}  // namespace
-
 grpc::ServerBidiReactor<v1::IngestValuesRequest, v1::IngestValuesResponse>*
 IndicatorService::IngestValues(grpc::CallbackServerContext* context) {
-  return new IngestReactor(indicator_.load(), callers_.Caller(*context));
+  return new server::BulkReactor<v1::IngestValuesRequest, v1::IngestValuesResponse>(
+      FullMethod("IngestValues"), kStarting, backend(), callers().Caller(*context),
+      [](Indicator& indicator, const auth::Principal& caller,
+         const v1::IngestValuesRequest& request, v1::IngestValuesResponse* response,
+         server::Done done) {
+        indicator.IngestBatch(request, caller.subject(), response, std::move(done));
+      });
 }
 
 // ---- The registry client ------------------------------------------------------------

@@ -2,25 +2,21 @@
 // client of the registry.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/time/time.h"
-#include "common/server/caller.h"
+#include "common/server/calls.h"
 #include "htx/indicator/v1/indicator.grpc.pb.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/indicator/indicator.h"
 
 namespace htx::indicator {
 
-class IndicatorService final : public v1::IndicatorService::CallbackService {
+class IndicatorService final : public v1::IndicatorService::CallbackService,
+                               public server::Attachable<Indicator> {
  public:
-  // Answers UNAVAILABLE until Attach(): the server can start (and report
-  // NOT_SERVING) before the store is open. Every call must carry a principal
-  // signed with the suite's internal key (see common/server/caller.h).
-  explicit IndicatorService(server::CallerCheck callers) : callers_(std::move(callers)) {}
-  void Attach(Indicator* indicator) { indicator_.store(indicator); }
+  using Attachable::Attachable;
 
   grpc::ServerUnaryReactor* ImportCatalog(grpc::CallbackServerContext* context,
                                           const v1::ImportCatalogRequest* request,
@@ -92,9 +88,6 @@ class IndicatorService final : public v1::IndicatorService::CallbackService {
   absl::StatusOr<auth::Principal> Admit(const grpc::CallbackServerContext& context,
                                         const char* method,
                                         const google::protobuf::Message& request) const;
-
-  server::CallerCheck callers_;
-  std::atomic<Indicator*> indicator_{nullptr};
 };
 
 // The principal the indicator service signs its own calls with: a

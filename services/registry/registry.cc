@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "common/api/api.h"
+#include "common/api/writes.h"
 #include "common/status/status.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/registry/text.h"
@@ -299,27 +300,7 @@ absl::StatusOr<v1::Counts> Registry::GetCounts(const v1::GetCountsRequest& reque
 
 absl::StatusOr<type::v1::ListChangesResponse> Registry::ListChanges(
     const type::v1::ListChangesRequest& request) const {
-  absl::StatusOr<api::Page> page =
-      api::StartPage(request, request.page_size(), request.page_token());
-  if (!page.ok()) return page.status();
-  uint64_t after = request.after_sequence();
-  if (!page->position.empty() && !absl::SimpleAtoi(page->position, &after)) {
-    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
-  }
-  type::v1::ListChangesResponse response;
-  response.set_last_sequence(store_->last_sequence());
-  absl::StatusOr<std::vector<type::v1::Change>> changes =
-      store_->ListChanges(after, page->size + 1);
-  if (!changes.ok()) return changes.status();
-  for (type::v1::Change& change : *changes) {
-    if (response.changes_size() == page->size) {
-      response.set_next_page_token(
-          page->NextToken(absl::StrCat(response.changes(page->size - 1).sequence())));
-      break;
-    }
-    *response.add_changes() = std::move(change);
-  }
-  return response;
+  return api::ListChanges(*store_, request);
 }
 
 // ---- Writes ----------------------------------------------------------------
@@ -327,14 +308,8 @@ absl::StatusOr<type::v1::ListChangesResponse> Registry::ListChanges(
 void Registry::Submit(absl::string_view method, absl::string_view request_id,
                       const google::protobuf::Message& request, google::protobuf::Message* response,
                       std::function<absl::Status(storage::Txn&)> mutate, Done done) {
-  if (absl::Status s = api::ValidateRequestId(request_id); !s.ok()) {
-    done(s);
-    return;
-  }
-  storage::WriteRequest write =
-      api::IdempotentWrite(method, request_id, request, response, std::move(mutate));
-  write.done = [done = std::move(done)](absl::Status status, bool) { done(status); };
-  store_->Submit(std::move(write));
+  api::SubmitIdempotent(*store_, method, request_id, request, response, std::move(mutate),
+                        std::move(done));
 }
 
 absl::Status Registry::RequireUnit(storage::Txn& txn, const std::string& name,
@@ -596,55 +571,12 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
   }
   response->Clear();
   if (request.rows().empty()) return done(absl::OkStatus());
-  for (int i = 0; i < request.rows_size(); ++i) {
-    type::v1::RowResult* result = response->add_results();
-    result->set_index(i);
-  }
-  // Each row commits or fails on its own; the last to finish answers.
-  struct Pending {
-    std::atomic<int> remaining;
-    Done done;
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->remaining = request.rows_size();
-  pending->done = std::move(done);
-  auto finish_row = [pending, response](int index, absl::Status status, bool replayed) {
-    type::v1::RowResult* result = response->mutable_results(index);
-    result->set_index(index);  // a replayed result carries the first call's index
-    if (!status.ok()) {
-      result->set_outcome(type::v1::RowResult::OUTCOME_REJECTED);
-      result->set_code(static_cast<int>(status.code()));
-      result->set_message(std::string(status.message()));
-      result->clear_resource();
-    } else {
-      result->set_outcome(replayed ? type::v1::RowResult::OUTCOME_ALREADY_APPLIED
-                                   : type::v1::RowResult::OUTCOME_APPLIED);
-    }
-    if (pending->remaining.fetch_sub(1) == 1) {
-      for (const type::v1::RowResult& r : response->results()) {
-        if (r.outcome() == type::v1::RowResult::OUTCOME_APPLIED) {
-          response->set_applied(response->applied() + 1);
-        } else if (r.outcome() == type::v1::RowResult::OUTCOME_ALREADY_APPLIED) {
-          response->set_already_applied(response->already_applied() + 1);
-        } else {
-          response->set_rejected(response->rejected() + 1);
-        }
-      }
-      pending->done(absl::OkStatus());
-    }
-  };
-
+  api::RowBatch<v1::ImportRegistryResponse> batch(request.rows_size(), response, std::move(done));
   for (int i = 0; i < request.rows_size(); ++i) {
     const v1::ImportRow& row = request.rows(i);
     const std::string field = absl::StrCat("rows[", i, "]");
-    type::v1::RowResult* result = response->mutable_results(i);
-    absl::Status invalid;
-    if (row.request_id().empty()) {
-      invalid = RequiredField(field + ".request_id");
-    } else if (absl::Status s = api::ValidateRequestId(row.request_id(), field + ".request_id");
-               !s.ok()) {
-      invalid = s;
-    }
+    type::v1::RowResult* result = batch.result(i);
+    absl::Status invalid = api::RequireRowRequestId(row.request_id(), field + ".request_id");
     std::function<absl::Status(storage::Txn&)> mutate;
     if (invalid.ok()) {
       switch (row.row_case()) {
@@ -693,15 +625,10 @@ void Registry::ImportBatch(const v1::ImportRegistryRequest& request,
       }
     }
     if (!invalid.ok()) {
-      finish_row(i, invalid, false);
+      batch.Reject(i, invalid);
       continue;
     }
-    storage::WriteRequest write =
-        api::IdempotentWrite("ImportRegistry", row.request_id(), row, result, std::move(mutate));
-    write.done = [finish_row, i](absl::Status status, bool replayed) {
-      finish_row(i, std::move(status), replayed);
-    };
-    store_->Submit(std::move(write));
+    batch.Submit(*store_, "ImportRegistry", i, row.request_id(), row, std::move(mutate));
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "common/storage/store.h"
+#include "common/testing/test_store.h"
 #include "common/testing/testing.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry.h"
@@ -14,8 +15,8 @@
 
 namespace htx::registry {
 
-// 23/11/2026 noon in Vietnam: "today" in tests.
-absl::Time TestNow();
+// 23/11/2026 noon in Vietnam: "today" in tests (one clock for every service).
+using ::htx::testing::TestNow;
 
 // A unit to import in tests and benchmarks.
 v1::Unit MakeUnit(const std::string& name, v1::UnitKind kind, const std::string& display_name);

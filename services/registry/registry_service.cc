@@ -1,16 +1,12 @@
 #include "services/registry/registry_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/server/log.h"
-#include "common/status/status.h"
+#include "common/server/calls.h"
 
 namespace htx::registry {
 namespace {
 
-absl::Status NotReady() {
-  return Error(absl::StatusCode::kUnavailable, "NOT_READY",
-               "the registry is starting; retry shortly");
-}
+constexpr char kStarting[] = "the registry";
 
 // The organisation a request is about, whose owning commune only the
 // registry knows; "" for requests about no single organisation.
@@ -29,12 +25,13 @@ std::string FullMethod(const char* method) {
 
 }  // namespace
 
-absl::Status RegistryService::Admit(const grpc::CallbackServerContext& context, const char* method,
-                                    const google::protobuf::Message& request,
-                                    absl::string_view organization,
-                                    const Registry& registry) const {
+absl::StatusOr<auth::Principal> RegistryService::Admit(const grpc::CallbackServerContext& context,
+                                                       const char* method,
+                                                       const google::protobuf::Message& request,
+                                                       absl::string_view organization,
+                                                       const Registry& registry) const {
   const std::string full_method = FullMethod(method);
-  absl::StatusOr<auth::Principal> caller = callers_.Authorize(context, full_method, request);
+  absl::StatusOr<auth::Principal> caller = callers().Authorize(context, full_method, request);
   absl::Status allowed = caller.status();
   if (allowed.ok() && !organization.empty()) {
     absl::optional<auth::Area> area = auth::AreaOf(organization);
@@ -45,36 +42,29 @@ absl::Status RegistryService::Admit(const grpc::CallbackServerContext& context, 
     }
   }
   if (!allowed.ok()) {
-    server::Log("warn", "call refused",
-                {{"request_id", caller.ok() ? caller->request_id() : std::string()},
-                 {"subject", caller.ok() ? caller->subject() : std::string()},
-                 {"method", full_method},
-                 {"error", allowed.ToString()}});
+    server::LogRefusal(caller, full_method, allowed);
+    return allowed;
   }
-  return allowed;
+  return caller;
 }
 
-// A read runs inline on the callback thread: it touches only memory and the
-// block cache, never waits on fsync.
+template <typename Request, typename Call>
+grpc::ServerUnaryReactor* RegistryService::Handle(grpc::CallbackServerContext* context,
+                                                  const char* method, const Request* request,
+                                                  Call call) {
+  return server::HandleUnary(
+      context, backend(), kStarting,
+      [&](const Registry& registry) {
+        return Admit(*context, method, *request, OrganizationNamed(*request), registry);
+      },
+      std::move(call));
+}
+
 template <typename Request, typename Response, typename Read>
 grpc::ServerUnaryReactor* RegistryService::Answer(grpc::CallbackServerContext* context,
                                                   const char* method, const Request* request,
                                                   Response* response, Read read) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Registry* registry = registry_.load();
-  if (registry == nullptr) {
-    reactor->Finish(ToGrpcStatus(NotReady()));
-    return reactor;
-  }
-  if (absl::Status s = Admit(*context, method, *request, OrganizationNamed(*request), *registry);
-      !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  absl::StatusOr<Response> result = read(*registry);
-  if (result.ok()) *response = *std::move(result);
-  reactor->Finish(ToGrpcStatus(result.status()));
-  return reactor;
+  return Handle(context, method, request, server::InlineRead(response, std::move(read)));
 }
 
 // A write is queued to the store's writer; the reactor finishes once durable.
@@ -82,20 +72,11 @@ template <typename Request, typename Response, typename Write>
 grpc::ServerUnaryReactor* RegistryService::Commit(grpc::CallbackServerContext* context,
                                                   const char* method, const Request* request,
                                                   Response* response, Write write) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Registry* registry = registry_.load();
-  if (registry == nullptr) {
-    reactor->Finish(ToGrpcStatus(NotReady()));
-    return reactor;
-  }
-  if (absl::Status s = Admit(*context, method, *request, OrganizationNamed(*request), *registry);
-      !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  (registry->*write)(*request, response,
-                     [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
+  return Handle(
+      context, method, request,
+      [request, response, write](Registry& registry, const auth::Principal&, server::Done done) {
+        (registry.*write)(*request, response, std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetUnit(grpc::CallbackServerContext* context,
@@ -177,71 +158,13 @@ grpc::ServerUnaryReactor* RegistryService::ListChanges(grpc::CallbackServerConte
                 [&](Registry& r) { return r.ListChanges(*request); });
 }
 
-namespace {
-
-// Reads a batch, commits it, answers it, reads the next: one batch in flight
-// per stream, which is the stream's back-pressure.
-class ImportReactor final
-    : public grpc::ServerBidiReactor<v1::ImportRegistryRequest, v1::ImportRegistryResponse> {
- public:
-  ImportReactor(Registry* registry, absl::StatusOr<auth::Principal> caller)
-      : registry_(registry), caller_(std::move(caller)) {
-    if (registry_ == nullptr) {
-      Finish(ToGrpcStatus(NotReady()));
-      return;
-    }
-    if (!caller_.ok()) {
-      Finish(ToGrpcStatus(caller_.status()));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client closed its side: every batch has been answered
-      Finish(grpc::Status::OK);
-      return;
-    }
-    // A batch naming a unit outside the caller's scope ends the stream; the
-    // batches before it stay applied.
-    if (absl::Status s =
-            auth::Authorize(*caller_, FullMethod("ImportRegistry"), auth::AreasOf(request_));
-        !s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    registry_->ImportBatch(request_, &response_, [this](absl::Status status) {
-      if (!status.ok()) {
-        Finish(ToGrpcStatus(status));
-        return;
-      }
-      StartWrite(&response_);
-    });
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(ToGrpcStatus(Error(absl::StatusCode::kCancelled, "STREAM_BROKEN",
-                                "the client stopped reading answers")));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  Registry* registry_;
-  absl::StatusOr<auth::Principal> caller_;
-  v1::ImportRegistryRequest request_;
-  v1::ImportRegistryResponse response_;
-};
-
-}  // namespace
-
 grpc::ServerBidiReactor<v1::ImportRegistryRequest, v1::ImportRegistryResponse>*
 RegistryService::ImportRegistry(grpc::CallbackServerContext* context) {
-  return new ImportReactor(registry_.load(), callers_.Caller(*context));
+  return new server::BulkReactor<v1::ImportRegistryRequest, v1::ImportRegistryResponse>(
+      FullMethod("ImportRegistry"), kStarting, backend(), callers().Caller(*context),
+      [](Registry& registry, const auth::Principal&, const v1::ImportRegistryRequest& request,
+         v1::ImportRegistryResponse* response,
+         server::Done done) { registry.ImportBatch(request, response, std::move(done)); });
 }
 
 }  // namespace htx::registry

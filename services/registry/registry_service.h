@@ -1,21 +1,16 @@
 // The gRPC face of the registry, on the callback API.
 #pragma once
 
-#include <atomic>
-
-#include "common/server/caller.h"
+#include "common/server/calls.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry.h"
 
 namespace htx::registry {
 
-class RegistryService final : public v1::RegistryService::CallbackService {
+class RegistryService final : public v1::RegistryService::CallbackService,
+                              public server::Attachable<Registry> {
  public:
-  // Answers UNAVAILABLE until Attach(): the server can start (and report
-  // NOT_SERVING) before the store is open. Every call must carry a principal
-  // signed with the suite's internal key (see common/server/caller.h).
-  explicit RegistryService(server::CallerCheck callers) : callers_(std::move(callers)) {}
-  void Attach(Registry* registry) { registry_.store(registry); }
+  using Attachable::Attachable;
 
   grpc::ServerUnaryReactor* GetUnit(grpc::CallbackServerContext* context,
                                     const v1::GetUnitRequest* request, v1::Unit* response) override;
@@ -56,21 +51,27 @@ class RegistryService final : public v1::RegistryService::CallbackService {
                                         type::v1::ListChangesResponse* response) override;
 
  private:
+  // Runs `call(registry, caller, done)` once the caller is admitted (see
+  // server::HandleUnary).
+  template <typename Request, typename Call>
+  grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, const char* method,
+                                   const Request* request, Call call);
+  // A plain read, answered inline.
   template <typename Request, typename Response, typename Read>
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const char* method,
                                    const Request* request, Response* response, Read read);
+  // A write by a Registry member (request, response, done).
   template <typename Request, typename Response, typename Write>
   grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* context, const char* method,
                                    const Request* request, Response* response, Write write);
-  // The caller's principal, the policy over the areas the request names and,
-  // for a caller scoped below an organisation's province, the commune that
-  // owns it: OK or the refusal.
-  absl::Status Admit(const grpc::CallbackServerContext& context, const char* method,
-                     const google::protobuf::Message& request, absl::string_view organization,
-                     const Registry& registry) const;
-
-  server::CallerCheck callers_;
-  std::atomic<Registry*> registry_{nullptr};
+  // The caller's principal after the policy over the areas the request names
+  // and, for a caller scoped below an organisation's province, the commune
+  // that owns it; or the refusal.
+  absl::StatusOr<auth::Principal> Admit(const grpc::CallbackServerContext& context,
+                                        const char* method,
+                                        const google::protobuf::Message& request,
+                                        absl::string_view organization,
+                                        const Registry& registry) const;
 };
 
 }  // namespace htx::registry
