@@ -25,9 +25,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/api/api.h"
-#include "common/server/caller.h"
 #include "common/server/flags.h"
 #include "common/server/health_client.h"
+#include "common/server/tool.h"
 #include "common/status/status.h"
 #include "htx/indicator/v1/indicator.grpc.pb.h"
 #include "services/indicator/catalog_data.h"
@@ -86,8 +86,8 @@ commands:
 exit status: 0 done, 1 a call failed or rows were rejected, 2 usage error.
 )";
 
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
+using server::kExitError;
+using server::kExitUsage;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
 constexpr absl::Duration kLoadTimeout = absl::Seconds(300);
@@ -104,24 +104,15 @@ int UsageError(absl::string_view problem) {
   return kExitUsage;
 }
 
-// "what: CODE (REASON): message", the reason when the server gave one.
 int Fail(absl::string_view what, const absl::Status& status) {
-  const std::string reason = ErrorReason(status);
-  const std::string code = absl::StrCat(absl::StatusCodeToString(status.code()),
-                                        reason.empty() ? "" : absl::StrCat(" (", reason, ")"));
-  std::fprintf(stderr, "htx-indicator-cli: %s: %s: %s\n", std::string(what).c_str(), code.c_str(),
-               std::string(status.message()).c_str());
-  return kExitError;
+  return server::PrintFailure("htx-indicator-cli", what, status);
 }
 int Fail(absl::string_view what, const grpc::Status& status) {
   return Fail(what, FromGrpcStatus(status));
 }
 
-// Every call has a deadline: a hung server fails the command instead of hanging it.
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout = kCallTimeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
+  return server::CallContext(timeout);
 }
 
 // "FINDING_OUTCOME_FAILED" -> "FAILED".
@@ -299,46 +290,15 @@ std::string RowRequestId(absl::string_view run_id, size_t file, size_t row) {
   return absl::StrCat("appendix-", run_id, "-", file, "-", row);
 }
 
-struct IngestTotals {
-  int applied = 0;
-  int already_applied = 0;
-  int rejected = 0;
-};
-
-// Streams `rows` through IngestValues with one batch in flight: write a batch,
-// read its answer (sent once its good rows are durable), repeat.
-// `on_rejected` gets the index in `rows` of each rejected row.
+// Streams `rows` through IngestValues (see server::StreamRows).
 grpc::Status StreamRows(Stub& stub, const std::vector<v1::ValueWrite>& rows,
                         const std::function<void(size_t, const RowResult&)>& on_rejected,
-                        IngestTotals* totals) {
+                        server::RowTotals* totals) {
   auto context = CallContext(kLoadTimeout);
   auto stream = stub.IngestValues(context.get());
-  size_t answered = 0;
-  for (size_t start = 0; start < rows.size(); start += kBatchSize) {
-    v1::IngestValuesRequest request;
-    request.set_source_system(kSourceSystem);
-    for (size_t i = start; i < std::min(rows.size(), start + kBatchSize); ++i) {
-      *request.add_rows() = rows[i];
-    }
-    v1::IngestValuesResponse response;
-    if (!stream->Write(request) || !stream->Read(&response)) break;  // Finish says why
-    answered = std::min(rows.size(), start + kBatchSize);
-    totals->applied += response.applied();
-    totals->already_applied += response.already_applied();
-    totals->rejected += response.rejected();
-    for (const RowResult& result : response.results()) {
-      if (result.outcome() == RowResult::OUTCOME_REJECTED) {
-        on_rejected(start + static_cast<size_t>(result.index()), result);
-      }
-    }
-  }
-  stream->WritesDone();
-  grpc::Status status = stream->Finish();
-  if (status.ok() && answered < rows.size()) {
-    return grpc::Status(grpc::StatusCode::UNKNOWN,
-                        "the server closed the stream before answering every batch");
-  }
-  return status;
+  v1::IngestValuesRequest prototype;
+  prototype.set_source_system(kSourceSystem);
+  return server::StreamRows(*stream, rows, kBatchSize, prototype, on_rejected, totals);
 }
 
 int LoadAppendixCommand(Stub& stub, const std::vector<std::string>& files) {
@@ -378,7 +338,7 @@ int LoadAppendixCommand(Stub& stub, const std::vector<std::string>& files) {
   int rejected = 0;
   for (size_t f = 0; f < files.size(); ++f) {
     const std::vector<v1::ValueWrite>& rows = writes[f];
-    IngestTotals totals;
+    server::RowTotals totals;
     grpc::Status status = StreamRows(
         stub, rows,
         [&](size_t index, const RowResult& result) {
@@ -649,25 +609,14 @@ int Run(const std::vector<std::string>& args) {
   const size_t operands = args.size() - 1;
   const std::string addr = absl::GetFlag(FLAGS_addr);
   if (addr.empty()) return UsageError("--addr=HOST:PORT is required");
-  // With --token the tool is one more caller of the gateway; without, it talks
-  // to the indicator service directly as an operator of the suite and signs
-  // its calls with the internal key, as the gateway does.
-  std::shared_ptr<grpc::Channel> channel;
-  if (!absl::GetFlag(FLAGS_token).empty()) {
-    channel = server::HeaderChannel(
-        addr, {{"authorization", absl::StrCat("Bearer ", absl::GetFlag(FLAGS_token))}});
-  } else {
-    auto key = auth::InternalKey::FromFile(absl::GetFlag(FLAGS_internal_key_file));
-    if (!key.ok()) {
-      return UsageError(absl::StrCat("--internal_key_file (or --token): ", key.status().message()));
-    }
-    channel = server::SignedChannel(addr, *std::move(key),
-                                    server::OperatorPrincipal("htx-indicator-cli"));
-  }
-  auto stub = v1::IndicatorService::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      server::ToolChannel(addr, absl::GetFlag(FLAGS_token), absl::GetFlag(FLAGS_internal_key_file),
+                          "htx-indicator-cli");
+  if (!channel.ok()) return UsageError(channel.status().message());
+  auto stub = v1::IndicatorService::NewStub(*channel);
 
   if (command == "wait-ready" && operands == 0) {
-    if (server::WaitUntilServing(channel, "htx.indicator.v1.IndicatorService",
+    if (server::WaitUntilServing(*channel, "htx.indicator.v1.IndicatorService",
                                  absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)))) {
       return 0;
     }

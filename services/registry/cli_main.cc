@@ -22,9 +22,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/server/caller.h"
 #include "common/server/flags.h"
 #include "common/server/health_client.h"
+#include "common/server/tool.h"
+#include "common/status/status.h"
 #include "google/protobuf/util/json_util.h"
 #include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/registry/registry_logic.h"
@@ -83,8 +84,8 @@ commands:
 exit status: 0 done, 1 a call failed or rows were rejected, 2 usage error.
 )";
 
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
+using server::kExitError;
+using server::kExitUsage;
 
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
 constexpr absl::Duration kLoadTimeout = absl::Seconds(300);
@@ -99,23 +100,18 @@ int UsageError(absl::string_view problem) {
   return kExitUsage;
 }
 
-int Fail(absl::string_view what, absl::StatusCode code, absl::string_view message) {
-  std::fprintf(stderr, "htx-registry-cli: %s: %s: %s\n", std::string(what).c_str(),
-               absl::StatusCodeToString(code).c_str(), std::string(message).c_str());
-  return kExitError;
+int Fail(absl::string_view what, const absl::Status& status) {
+  return server::PrintFailure("htx-registry-cli", what, status);
 }
 int Fail(absl::string_view what, const grpc::Status& status) {
-  return Fail(what, static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  return Fail(what, FromGrpcStatus(status));
 }
-int Fail(absl::string_view what, const absl::Status& status) {
-  return Fail(what, status.code(), status.message());
+int Fail(absl::string_view what, absl::StatusCode code, absl::string_view message) {
+  return Fail(what, absl::Status(code, message));
 }
 
-// Every call has a deadline: a hung server fails the command instead of hanging it.
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout = kCallTimeout) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  return context;
+  return server::CallContext(timeout);
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -182,48 +178,17 @@ int ImportUnitsCommand(Stub& stub) {
   return ImportUnits(stub, *units, "import-units");
 }
 
-struct ImportTotals {
-  int applied = 0;
-  int already_applied = 0;
-  int rejected = 0;
-};
-
-// Streams `rows` through ImportRegistry with one batch in flight: write a
-// batch, read its answer (sent once its good rows are durable), repeat.
-// `on_rejected` gets the index in `rows` of each rejected row.
+// Streams `rows` through ImportRegistry (see server::StreamRows).
 grpc::Status StreamRows(Stub& stub, const std::vector<v1::ImportRow>& rows,
                         const std::function<void(size_t, const RowResult&)>& on_rejected,
-                        ImportTotals* totals) {
+                        server::RowTotals* totals) {
   auto context = CallContext(kLoadTimeout);
   auto stream = stub.ImportRegistry(context.get());
-  size_t answered = 0;
-  for (size_t start = 0; start < rows.size(); start += kBatchSize) {
-    v1::ImportRegistryRequest request;
-    for (size_t i = start; i < std::min(rows.size(), start + kBatchSize); ++i) {
-      *request.add_rows() = rows[i];
-    }
-    v1::ImportRegistryResponse response;
-    if (!stream->Write(request) || !stream->Read(&response)) break;  // Finish says why
-    answered = std::min(rows.size(), start + kBatchSize);
-    totals->applied += response.applied();
-    totals->already_applied += response.already_applied();
-    totals->rejected += response.rejected();
-    for (const RowResult& result : response.results()) {
-      if (result.outcome() == RowResult::OUTCOME_REJECTED) {
-        on_rejected(start + static_cast<size_t>(result.index()), result);
-      }
-    }
-  }
-  stream->WritesDone();
-  grpc::Status status = stream->Finish();
-  if (status.ok() && answered < rows.size()) {
-    return grpc::Status(grpc::StatusCode::UNKNOWN,
-                        "the server closed the stream before answering every batch");
-  }
-  return status;
+  return server::StreamRows(*stream, rows, kBatchSize, v1::ImportRegistryRequest(), on_rejected,
+                            totals);
 }
 
-void PrintTotals(absl::string_view what, size_t rows, const ImportTotals& totals) {
+void PrintTotals(absl::string_view what, size_t rows, const server::RowTotals& totals) {
   std::printf("%s: %zu rows: %d applied, %d already applied, %d rejected\n",
               std::string(what).c_str(), rows, totals.applied, totals.already_applied,
               totals.rejected);
@@ -234,7 +199,7 @@ int LoadSampleCommand(Stub& stub) {
   if (int exit = ImportUnits(stub, sample.units, "load-sample: communes"); exit != 0) {
     return exit;
   }
-  ImportTotals totals;
+  server::RowTotals totals;
   grpc::Status status = StreamRows(
       stub, sample.rows,
       [&](size_t index, const RowResult& result) {
@@ -258,7 +223,7 @@ int ImportCsvCommand(Stub& stub, const std::string& path) {
   for (const absl::Status& problem : parsed->problems) {
     std::printf("bad row: %s\n", std::string(problem.message()).c_str());
   }
-  ImportTotals totals;
+  server::RowTotals totals;
   grpc::Status status = StreamRows(
       stub, parsed->rows,
       [&](size_t index, const RowResult& result) {
@@ -456,25 +421,13 @@ int Run(const std::vector<std::string>& args) {
   const size_t operands = args.size() - 1;
   const std::string addr = absl::GetFlag(FLAGS_addr);
   if (addr.empty()) return UsageError("--addr=HOST:PORT is required");
-  // With --token the tool is one more caller of the gateway; without, it talks
-  // to the registry directly as an operator of the suite and signs its calls
-  // with the internal key, as the gateway does.
-  std::shared_ptr<grpc::Channel> channel;
-  if (!absl::GetFlag(FLAGS_token).empty()) {
-    channel = server::HeaderChannel(
-        addr, {{"authorization", absl::StrCat("Bearer ", absl::GetFlag(FLAGS_token))}});
-  } else {
-    auto key = auth::InternalKey::FromFile(absl::GetFlag(FLAGS_internal_key_file));
-    if (!key.ok()) {
-      return UsageError(absl::StrCat("--internal_key_file (or --token): ", key.status().message()));
-    }
-    channel =
-        server::SignedChannel(addr, *std::move(key), server::OperatorPrincipal("htx-registry-cli"));
-  }
-  auto stub = v1::RegistryService::NewStub(channel);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = server::ToolChannel(
+      addr, absl::GetFlag(FLAGS_token), absl::GetFlag(FLAGS_internal_key_file), "htx-registry-cli");
+  if (!channel.ok()) return UsageError(channel.status().message());
+  auto stub = v1::RegistryService::NewStub(*channel);
 
   if (command == "wait-ready" && operands == 0) {
-    if (server::WaitUntilServing(channel, "htx.registry.v1.RegistryService",
+    if (server::WaitUntilServing(*channel, "htx.registry.v1.RegistryService",
                                  absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)))) {
       return 0;
     }
