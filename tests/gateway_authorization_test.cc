@@ -1,21 +1,28 @@
-// The authorization matrix, end to end through the gateway to the registry:
-// every role × its own area / another area / the area above × every unary
-// method of the registry, each cell asserting OK (the call went through and
-// the registry did it) or PERMISSION_DENIED. The expectations are written out
-// below, independently of the policy code they check.
+// The authorization matrix, end to end through the gateway to the registry
+// and the indicator service: every role × its own area / another area / the
+// area above × every unary method of both, each cell asserting OK (the call
+// went through and the service did it) or PERMISSION_DENIED. The expectations
+// are written out below, independently of the policy code they check.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/testing/testing.h"
 #include "gtest/gtest.h"
 #include "services/gateway/gateway_harness.h"
+#include "services/indicator/catalog_data.h"
 #include "tests/gateway_test_data.h"
 
 namespace htx::gateway {
 namespace {
+
+namespace iv1 = ::htx::indicator::v1;
 
 using ::htx::testing::Context;
 
@@ -69,19 +76,28 @@ const std::vector<Principal>& Principals() {
   return *principals;
 }
 
-// What the department's credential grants.
+// What the department's credential grants. SetLock is granted too: a grant
+// never opens an internal method.
 const std::vector<std::string> kDepartmentGrants = {
     "/htx.registry.v1.RegistryService/GetOrganization",
     "/htx.registry.v1.RegistryService/ListOrganizations",
     "/htx.registry.v1.RegistryService/CreateOrganization",
+    "/htx.indicator.v1.IndicatorService/GetCatalog",
+    "/htx.indicator.v1.IndicatorService/GetValue",
+    "/htx.indicator.v1.IndicatorService/BatchUpsertValues",
+    "/htx.indicator.v1.IndicatorService/SetLock",
 };
 
-enum class Kind { kRead, kWrite, kAdmin };
+// kInternal: service-to-service calls (SetLock, made by reporting).
+enum class Kind { kRead, kWrite, kAdmin, kInternal };
 
-// The expected answer of a cell: nobody acts outside their scope; inside it,
-// reads are for everyone, writes for editors and the ministry, administration
-// for the ministry, and a department only for what it was granted.
+// The expected answer of a cell: internal calls are for services only;
+// nobody acts outside their scope; inside it, reads are for everyone, writes
+// for editors and the ministry, administration for the ministry, and a
+// department only for what it was granted. A call that names no area (the
+// global catalog) is always in the caller's own.
 bool Allowed(auth::Role role, Kind kind, Relation relation, const std::string& method) {
+  if (kind == Kind::kInternal) return false;
   if (relation != Relation::kOwn) return false;
   switch (role) {
     case auth::v1::ROLE_MINISTRY_ADMIN:
@@ -100,9 +116,77 @@ bool Allowed(auth::Role role, Kind kind, Relation relation, const std::string& m
   }
 }
 
+// The indicator data of the matrix: plan year 2026 of the shipped catalog.
+constexpr int kYear = 2026;
+constexpr char kCatalog[] = "catalogs/2026";
+constexpr char kTable[] = "phu-luc-1";
+
+// Hà Nội's Phụ lục I, first rows, as printed in Kế hoạch 381/KH-UBND: written
+// for every unit, it makes a failed finding there (2698 ≠ 2675 + 100 - 30).
+constexpr char kExcerpt[] =
+    "code,parent,label_vi,unit,actual_2024,plan_2025,estimate_2025,plan_2026\n"
+    "I,,Hợp tác xã,,,,,\n"
+    "I.1,I,Tổng số hợp tác xã,HTX,2675,2698,2912,2962\n"
+    "I.1.a,I.1,Số hợp tác xã đang hoạt động,HTX,2330,2353,2441,2591\n"
+    "I.1.b,I.1,Số hợp tác xã thành lập mới,HTX,149,100,250,150\n"
+    "I.1.c,I.1,Số hợp tác xã giải thể,HTX,12,30,13,100\n";
+
+std::string ValueName(const std::string& unit, const std::string& column, const std::string& code) {
+  return absl::StrCat(unit, "/indicator-values/", kYear, "/", column, "/", code);
+}
+
+std::string FailedFinding(const std::string& unit) {
+  return absl::StrCat(unit, "/indicator-findings/", kYear, "/stock-flow-htx/plan_2025");
+}
+
+std::string LockName(const std::string& unit) {
+  return absl::StrCat(unit, "/indicator-locks/", kYear);
+}
+
 class AuthorizationMatrixTest : public ::testing::Test {
  public:
-  AuthorizationMatrixTest() { SeedRegistry(harness_.registry()); }
+  AuthorizationMatrixTest() {
+    SeedRegistry(harness_.registry());
+    SeedIndicator();
+  }
+
+  // Imports the shipped catalog and writes the excerpt for every unit of the
+  // matrix, as an operator directly on the indicator service.
+  void SeedIndicator() {
+    absl::StatusOr<iv1::ImportCatalogRequest> shipped =
+        indicator::LoadCatalogFile(indicator::kCatalog2026Path);
+    ASSERT_TRUE(shipped.ok()) << shipped.status();
+    catalog_ = *std::move(shipped);
+    iv1::IndicatorService::Stub& stub = harness_.indicator().stub();
+    iv1::Catalog imported;
+    HTX_ASSERT_OK(stub.ImportCatalog(Context().get(), catalog_, &imported));
+    for (const char* unit : {kHanoi, kHcmc, kOwnCommune, kOtherCommune, kHcmcCommune}) {
+      absl::StatusOr<std::vector<iv1::ValueWrite>> writes =
+          indicator::ParseAppendixCsvText(kExcerpt, "excerpt", unit, kYear, catalog_);
+      ASSERT_TRUE(writes.ok()) << writes.status();
+      iv1::BatchUpsertValuesRequest upsert;
+      upsert.set_parent(unit);
+      upsert.set_year(kYear);
+      upsert.set_source_system("ke-hoach-381");
+      for (const iv1::ValueWrite& write : *writes) *upsert.add_writes() = write;
+      iv1::BatchUpsertValuesResponse written;
+      HTX_ASSERT_OK(stub.BatchUpsertValues(Context().get(), upsert, &written));
+      // The finding ExplainFinding explains has failed.
+      iv1::ListFindingsRequest list;
+      list.set_parent(unit);
+      list.set_year(kYear);
+      iv1::ListFindingsResponse listed;
+      HTX_ASSERT_OK(stub.ListFindings(Context().get(), list, &listed));
+      bool failed = false;
+      for (const iv1::Finding& f : listed.findings()) {
+        if (f.name() == FailedFinding(unit)) failed = f.outcome() == iv1::FINDING_OUTCOME_FAILED;
+      }
+      EXPECT_TRUE(failed) << FailedFinding(unit);
+    }
+  }
+
+  // The shipped catalog's import request.
+  const iv1::ImportCatalogRequest& catalog() const { return catalog_; }
 
   // A new organisation in `commune`, made directly in the registry, for calls
   // that change one (so that every cell starts from the same state).
@@ -130,6 +214,7 @@ class AuthorizationMatrixTest : public ::testing::Test {
  protected:
   GatewayHarness harness_;
   int organizations_ = 0;
+  iv1::ImportCatalogRequest catalog_;
 };
 
 // Which targets a method can point at at all.
@@ -138,9 +223,17 @@ enum class Applies {
   kNamedUnit,     // a province or a commune (the nation has no unit to get)
   kAboveCommune,  // the nation or a province (communes have no child units)
   kCommune,       // calls about organisations, which belong to a commune
+  kDataUnit,      // a unit's figures: a province's or a commune's (the
+                  // nation-wide ministry acts on a commune's)
+  kNoArea,        // the global catalog: one cell per principal, its own area
 };
 
-bool Constructible(Applies applies, const Target& target) {
+// The unit whose figures a kDataUnit call is about.
+std::string DataUnit(const Target& target) {
+  return target.unit.empty() ? target.commune : target.unit;
+}
+
+bool Constructible(Applies applies, Relation relation, const Target& target) {
   const bool commune_level = target.unit.find("/communes/") != std::string::npos;
   switch (applies) {
     case Applies::kAnyArea:
@@ -151,21 +244,25 @@ bool Constructible(Applies applies, const Target& target) {
       return !commune_level;
     case Applies::kCommune:
       return !target.commune.empty();
+    case Applies::kDataUnit:
+      return !DataUnit(target).empty();
+    case Applies::kNoArea:
+      return relation == Relation::kOwn;
   }
   return false;
 }
 
+template <typename Stub>
 struct Method {
   std::string name;
   Kind kind;
   Applies applies;
   // Calls the method through `stub` about `target`.
-  std::function<grpc::Status(AuthorizationMatrixTest&, rv1::RegistryService::Stub&,
-                             grpc::ClientContext*, const Target&)>
+  std::function<grpc::Status(AuthorizationMatrixTest&, Stub&, grpc::ClientContext*, const Target&)>
       call;
 };
 
-std::vector<Method> Methods() {
+std::vector<Method<rv1::RegistryService::Stub>> RegistryMethods() {
   using Stub = rv1::RegistryService::Stub;
   using T = AuthorizationMatrixTest;
   return {
@@ -261,21 +358,142 @@ std::vector<Method> Methods() {
   };
 }
 
-TEST_F(AuthorizationMatrixTest, EveryRoleAreaAndMethod) {
-  auto stub = rv1::RegistryService::NewStub(harness_.channel());
+std::vector<Method<iv1::IndicatorService::Stub>> IndicatorMethods() {
+  using Stub = iv1::IndicatorService::Stub;
+  using T = AuthorizationMatrixTest;
+  return {
+      {"GetCatalog", Kind::kRead, Applies::kNoArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target&) {
+         iv1::GetCatalogRequest r;
+         r.set_name(kCatalog);
+         iv1::Catalog out;
+         return s.GetCatalog(c, r, &out);
+       }},
+      {"ListIndicators", Kind::kRead, Applies::kNoArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target&) {
+         iv1::ListIndicatorsRequest r;
+         r.set_parent(kCatalog);
+         r.set_table(kTable);
+         iv1::ListIndicatorsResponse out;
+         return s.ListIndicators(c, r, &out);
+       }},
+      {"ImportCatalog", Kind::kAdmin, Applies::kNoArea,
+       [](T& t, Stub& s, grpc::ClientContext* c, const Target&) {
+         // The same catalog again: a real import that changes no figure.
+         iv1::Catalog out;
+         return s.ImportCatalog(c, t.catalog(), &out);
+       }},
+      {"GetValue", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         iv1::GetValueRequest r;
+         r.set_name(ValueName(DataUnit(t), "plan_2026", "I.1"));
+         iv1::IndicatorValue out;
+         return s.GetValue(c, r, &out);
+       }},
+      {"ListValues", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         iv1::ListValuesRequest r;
+         r.set_parent(DataUnit(t));
+         r.set_year(kYear);
+         r.set_table(kTable);
+         iv1::ListValuesResponse out;
+         return s.ListValues(c, r, &out);
+       }},
+      {"ListValueHistory", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         iv1::ListValueHistoryRequest r;
+         r.set_name(ValueName(DataUnit(t), "plan_2026", "I.1"));
+         iv1::ListValueHistoryResponse out;
+         return s.ListValueHistory(c, r, &out);
+       }},
+      {"BatchUpsertValues", Kind::kWrite, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         // The seeded figure again, so that the seeded finding stays failed.
+         const std::string unit = DataUnit(t);
+         iv1::BatchUpsertValuesRequest r;
+         r.set_parent(unit);
+         r.set_year(kYear);
+         r.set_source_system("matrix");
+         iv1::ValueWrite* write = r.add_writes();
+         write->set_name(ValueName(unit, "plan_2026", "I.1.b"));
+         write->mutable_value()->set_state(iv1::VALUE_STATE_NUMBER);
+         write->mutable_value()->set_number("150");
+         iv1::BatchUpsertValuesResponse out;
+         return s.BatchUpsertValues(c, r, &out);
+       }},
+      {"GetTable", Kind::kRead, Applies::kAnyArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         // A unit's own table; the nation's is its roll-up.
+         iv1::GetTableRequest r;
+         r.set_unit(t.unit);
+         r.set_year(kYear);
+         r.set_table(kTable);
+         iv1::IndicatorTable out;
+         return s.GetTable(c, r, &out);
+       }},
+      {"GetRollup", Kind::kRead, Applies::kAboveCommune,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         iv1::GetRollupRequest r;
+         r.set_unit(t.unit);
+         r.set_year(kYear);
+         r.set_table(kTable);
+         r.add_columns("plan_2026");
+         iv1::Rollup out;
+         return s.GetRollup(c, r, &out);
+       }},
+      {"ListFindings", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         iv1::ListFindingsRequest r;
+         r.set_parent(DataUnit(t));
+         r.set_year(kYear);
+         iv1::ListFindingsResponse out;
+         return s.ListFindings(c, r, &out);
+       }},
+      {"ExplainFinding", Kind::kWrite, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         iv1::ExplainFindingRequest r;
+         r.set_name(FailedFinding(DataUnit(t)));
+         r.set_text("Số liệu kế hoạch 2025 đã được điều chỉnh giữa năm");
+         iv1::Finding out;
+         return s.ExplainFinding(c, r, &out);
+       }},
+      {"GetLock", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         type::v1::GetLockRequest r;
+         r.set_name(LockName(DataUnit(t)));
+         type::v1::Lock out;
+         return s.GetLock(c, r, &out);
+       }},
+      {"SetLock", Kind::kInternal, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         // Unlocking an open lock: were it let through, it would change nothing.
+         type::v1::SetLockRequest r;
+         r.set_name(LockName(DataUnit(t)));
+         r.set_locked(false);
+         type::v1::Lock out;
+         return s.SetLock(c, r, &out);
+       }},
+  };
+}
+
+// Runs every cell of `methods` of `service` through `stub` and returns how
+// many there were.
+template <typename Stub>
+int RunMatrix(AuthorizationMatrixTest& test, GatewayHarness& harness, const std::string& service,
+              Stub& stub, const std::vector<Method<Stub>>& methods) {
   int cells = 0;
   for (const Principal& principal : Principals()) {
-    const std::string token = harness_.Token(principal.role, principal.scope,
-                                             principal.role == auth::v1::ROLE_DEPARTMENT_INTEGRATION
-                                                 ? kDepartmentGrants
-                                                 : std::vector<std::string>{});
-    for (const Method& method : Methods()) {
-      const std::string full = absl::StrCat("/htx.registry.v1.RegistryService/", method.name);
+    const std::string token = harness.Token(principal.role, principal.scope,
+                                            principal.role == auth::v1::ROLE_DEPARTMENT_INTEGRATION
+                                                ? kDepartmentGrants
+                                                : std::vector<std::string>{});
+    for (const Method<Stub>& method : methods) {
+      const std::string full = absl::StrCat("/", service, "/", method.name);
       for (const auto& [relation, target] : principal.targets) {
-        if (!Constructible(method.applies, target)) continue;  // no such request
+        if (!Constructible(method.applies, relation, target)) continue;  // no such request
         const bool allowed = Allowed(principal.role, method.kind, relation, full);
         grpc::Status status =
-            method.call(*this, *stub, GatewayHarness::WithToken(token).get(), target);
+            method.call(test, stub, GatewayHarness::WithToken(token).get(), target);
         const std::string cell =
             absl::StrCat(auth::RoleName(principal.role), " @ \"", principal.scope, "\" × ",
                          RelationName(relation), " (", target.unit, " ", target.commune, ") × ",
@@ -289,10 +507,28 @@ TEST_F(AuthorizationMatrixTest, EveryRoleAreaAndMethod) {
       }
     }
   }
-  // The ministry's national area: 9 methods apply; each province-scoped role:
-  // 11 in its province, 11 in another, 3 at the nation; the commune editor:
-  // 10 + 10 in communes, 5 at its province. 9 + 4 × 25 + 25.
-  EXPECT_EQ(cells, 134);
+  return cells;
+}
+
+TEST_F(AuthorizationMatrixTest, EveryRoleAreaAndMethod) {
+  auto registry = rv1::RegistryService::NewStub(harness_.channel());
+  auto indicator = iv1::IndicatorService::NewStub(harness_.channel());
+  const int registry_cells =
+      RunMatrix(*this, harness_, "htx.registry.v1.RegistryService", *registry, RegistryMethods());
+  // Registry: the ministry's national area: 9 methods apply; each
+  // province-scoped role: 11 in its province, 11 in another, 3 at the nation;
+  // the commune editor: 10 + 10 in communes, 5 at its province. 9 + 4 × 25 + 25.
+  EXPECT_EQ(registry_cells, 134);
+  const int indicator_cells = RunMatrix(*this, harness_, "htx.indicator.v1.IndicatorService",
+                                        *indicator, IndicatorMethods());
+  // Indicator: the 3 catalog methods once per principal (6 × 3 = 18); the 8
+  // methods about a unit's figures (values, history, upserts, findings,
+  // explanations, locks) for the ministry in a commune, each province-scoped
+  // role in 2 provinces, the commune editor in 2 communes and its province
+  // (8 × (1 + 4 × 2 + 3) = 96); GetTable at every area (1 + 4 × 3 + 3 = 16);
+  // GetRollup at the nation and provinces (1 + 4 × 3 + 1 = 14). 18 + 96 + 16 + 14.
+  EXPECT_EQ(indicator_cells, 144);
+  EXPECT_EQ(registry_cells + indicator_cells, 278);
 }
 
 TEST_F(AuthorizationMatrixTest, TheChangeFeedIsNationWide) {

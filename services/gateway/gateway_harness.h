@@ -1,6 +1,6 @@
-// The gateway in front of a real registry, both on port 0 with temp stores,
-// with a fresh ES256 signing key and an identities file: the fixture of the
-// gateway's integration tests and benchmarks.
+// The gateway in front of a real registry and a real indicator service, all on
+// port 0 with temp stores, with a fresh ES256 signing key and an identities
+// file: the fixture of the gateway's integration tests and benchmarks.
 #pragma once
 
 #include <memory>
@@ -11,6 +11,7 @@
 #include "common/storage/store.h"
 #include "common/testing/testing.h"
 #include "services/gateway/gateway_service.h"
+#include "services/indicator/indicator_harness.h"
 #include "services/registry/registry_harness.h"
 
 namespace htx::gateway {
@@ -29,6 +30,10 @@ class GatewayHarness {
   ~GatewayHarness();
 
   registry::RegistryHarness& registry() { return registry_; }
+  // The indicator service behind the gateway (its registry is its own
+  // FakeRegistry, not registry()). The budget and reporting services have no
+  // backend here: calls to them answer UNAVAILABLE once allowed.
+  indicator::IndicatorHarness& indicator() { return indicator_; }
   // Plain channel to the gateway: callers add their own credentials.
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const std::string& address() const { return server_->address(); }
@@ -54,6 +59,7 @@ class GatewayHarness {
  private:
   testing::TempDir dir_;
   registry::RegistryHarness registry_;
+  indicator::IndicatorHarness indicator_;
   auth::KeyPair signing_;
   std::string identities_path_;
   std::unique_ptr<auth::JwtVerifier> jwt_;
