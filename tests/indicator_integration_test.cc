@@ -1241,5 +1241,170 @@ TEST(IndicatorRegistryTest, DerivedRowsShowTheRealRegistrysCount) {
   EXPECT_TRUE(table.registry_unavailable());
 }
 
+// ---- Units the registry must know ----------------------------------------------------
+
+// A stream of one IngestValues message; its answer.
+v1::IngestValuesResponse IngestOnce(v1::IndicatorService::Stub& stub,
+                                    const v1::IngestValuesRequest& batch) {
+  auto context = Context(30);
+  auto stream = stub.IngestValues(context.get());
+  v1::IngestValuesResponse response;
+  EXPECT_TRUE(stream->Write(batch));
+  EXPECT_TRUE(stream->Read(&response));
+  EXPECT_TRUE(stream->WritesDone());
+  grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+v1::ValueWrite Row(const std::string& name, const v1::CellValue& value, const std::string& id) {
+  v1::ValueWrite row = W(name, value);
+  row.set_request_id(id);
+  return row;
+}
+
+constexpr char kUnknownProvince[] = "provinces/99";
+constexpr char kMisspeltCommune[] = "provinces/01/communes/00009";
+
+TEST_F(IndicatorIntegrationTest, BatchUpsertRefusesUnitsTheRegistryDoesNotKnow) {
+  harness_.registry().SetKnownUnits({kProvince, kCommune1, kCommune2});
+  const uint64_t before = LastSequence();
+  for (const std::string unit : {kUnknownProvince, kMisspeltCommune}) {
+    v1::BatchUpsertValuesResponse response;
+    grpc::Status status = Upsert(unit,
+                                 {W(V(unit, "plan_2026", "I.1"), Number("5")),
+                                  W(V(unit, "plan_2026", "I.1.a"), Number("3"))},
+                                 &response);
+    EXPECT_THAT(status, InvalidArgumentFor("writes[0].name")) << unit;
+    EXPECT_THAT(status, StatusIsWithReason(absl::StatusCode::kInvalidArgument, "UNKNOWN_UNIT"));
+    EXPECT_NE(status.error_message().find(unit), std::string::npos) << status.error_message();
+    v1::IndicatorValue value;
+    EXPECT_THAT(Get(V(unit, "plan_2026", "I.1"), &value), StatusIs(absl::StatusCode::kNotFound));
+    EXPECT_THAT(Get(V(unit, "plan_2026", "I.1.a"), &value), StatusIs(absl::StatusCode::kNotFound));
+  }
+  EXPECT_EQ(LastSequence(), before);
+
+  // A known unit is written as before.
+  UpsertOk(kProvince, {W(V(kProvince, "plan_2026", "I.1"), Number("5"))});
+  v1::IndicatorValue value;
+  HTX_ASSERT_OK(Get(V(kProvince, "plan_2026", "I.1"), &value));
+  EXPECT_EQ(value.value().number(), "5");
+}
+
+TEST_F(IndicatorIntegrationTest, IngestRejectsRowsOfUnknownUnitsAndKeepsTheOthers) {
+  harness_.registry().SetKnownUnits({kProvince, kCommune1, kCommune2});
+  v1::IngestValuesRequest batch;
+  batch.set_source_system("lmhtx-sync");
+  *batch.add_rows() = Row(V(kCommune1, "plan_2026", "I.1"), Number("12"), "row-0");
+  *batch.add_rows() = Row(V(kUnknownProvince, "plan_2026", "I.1"), Number("7"), "row-1");
+  *batch.add_rows() = Row(V(kCommune1, "plan_2026", "I.1.a"), Number("3"), "row-2");
+  *batch.add_rows() = Row(V(kMisspeltCommune, "plan_2026", "I.1"), Number("4"), "row-3");
+  *batch.add_rows() = Row(V(kUnknownProvince, "plan_2026", "I.1.a"), Number("2"), "row-4");
+  v1::IngestValuesResponse response = IngestOnce(stub(), batch);
+  ASSERT_EQ(response.results_size(), 5);
+  EXPECT_EQ(response.applied(), 2);
+  EXPECT_EQ(response.rejected(), 3);
+  EXPECT_EQ(response.results(0).outcome(), type::v1::RowResult::OUTCOME_APPLIED);
+  EXPECT_EQ(response.results(2).outcome(), type::v1::RowResult::OUTCOME_APPLIED);
+  for (int i : {1, 3, 4}) {
+    const type::v1::RowResult& result = response.results(i);
+    EXPECT_EQ(result.outcome(), type::v1::RowResult::OUTCOME_REJECTED) << i;
+    EXPECT_EQ(result.code(), grpc::StatusCode::INVALID_ARGUMENT) << i;
+    EXPECT_NE(result.message().find(absl::StrCat("rows[", i, "].name")), std::string::npos)
+        << result.message();
+    EXPECT_TRUE(result.resource().empty());
+  }
+  // Each unit was asked once, however many rows named it.
+  EXPECT_EQ(harness_.registry().unit_calls(kUnknownProvince), 1);
+
+  v1::IndicatorValue value;
+  HTX_ASSERT_OK(Get(V(kCommune1, "plan_2026", "I.1"), &value));
+  EXPECT_EQ(value.value().number(), "12");
+  HTX_ASSERT_OK(Get(V(kCommune1, "plan_2026", "I.1.a"), &value));
+  EXPECT_EQ(value.value().number(), "3");
+  EXPECT_THAT(Get(V(kUnknownProvince, "plan_2026", "I.1"), &value),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Get(V(kMisspeltCommune, "plan_2026", "I.1"), &value),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(IndicatorIntegrationTest, WritesAreRefusedWhileTheRegistryCannotCheckTheirUnit) {
+  harness_.registry().SetUnitLookupsFail(true);
+  const uint64_t before = LastSequence();
+  const std::string name = V(kCommune1, "plan_2026", "I.1");
+  v1::BatchUpsertValuesResponse response;
+  grpc::Status status = Upsert(kCommune1, {W(name, Number("5"))}, &response);
+  EXPECT_THAT(status, StatusIsWithReason(absl::StatusCode::kUnavailable, "REGISTRY_UNAVAILABLE"));
+  EXPECT_NE(status.error_message().find("could not be checked"), std::string::npos)
+      << status.error_message();
+
+  v1::IngestValuesRequest batch;
+  batch.set_source_system("lmhtx-sync");
+  *batch.add_rows() = Row(name, Number("6"), "row-0");
+  v1::IngestValuesResponse ingested = IngestOnce(stub(), batch);
+  ASSERT_EQ(ingested.results_size(), 1);
+  EXPECT_EQ(ingested.rejected(), 1);
+  EXPECT_EQ(ingested.results(0).code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(ingested.results(0).message().find("rows[0].name"), std::string::npos);
+
+  v1::IndicatorValue value;
+  EXPECT_THAT(Get(name, &value), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(LastSequence(), before);
+
+  // Retried once the registry answers, the same writes go through.
+  harness_.registry().SetUnitLookupsFail(false);
+  UpsertOk(kCommune1, {W(name, Number("5"))});
+  ingested = IngestOnce(stub(), batch);
+  EXPECT_EQ(ingested.applied(), 1);
+  HTX_ASSERT_OK(Get(name, &value));
+  EXPECT_EQ(value.value().number(), "6");
+}
+
+TEST_F(IndicatorIntegrationTest, AKnownUnitIsAskedOnceForManyWrites) {
+  for (int i = 0; i < 5; ++i) {
+    UpsertOk(kCommune1, {W(V(kCommune1, "plan_2026", "I.1"), Number(absl::StrCat(10 + i)))});
+  }
+  v1::IngestValuesRequest batch;
+  batch.set_source_system("lmhtx-sync");
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = absl::StrCat(i);
+    *batch.add_rows() = Row(V(kCommune1, "plan_2026", "I.1.a"), Number(id), "c1-" + id);
+    *batch.add_rows() = Row(V(kCommune2, "plan_2026", "I.1.a"), Number(id), "c2-" + id);
+  }
+  v1::IngestValuesResponse response = IngestOnce(stub(), batch);
+  EXPECT_EQ(response.applied(), 6);
+  EXPECT_EQ(IngestOnce(stub(), batch).already_applied(), 6);
+  EXPECT_EQ(harness_.registry().unit_calls(kCommune1), 1);
+  EXPECT_EQ(harness_.registry().unit_calls(kCommune2), 1);
+  EXPECT_EQ(harness_.registry().unit_calls(kProvince), 0);
+}
+
+TEST(IndicatorRegistryTest, WritesNeedAUnitTheRealRegistryKnows) {
+  registry::RegistryHarness registry_harness;
+  registry::v1::ImportUnitsRequest units;
+  *units.add_units() =
+      registry::MakeUnit(kProvince, registry::v1::UNIT_KIND_CITY, "Thành phố Hà Nội");
+  registry::v1::ImportUnitsResponse imported;
+  HTX_ASSERT_OK(registry_harness.stub().ImportUnits(Context().get(), units, &imported));
+  GrpcRegistryClient client(server::SignedChannel(
+      registry_harness.address(), testing::TestInternalKey(), IndicatorServicePrincipal()));
+  IndicatorHarness::Options options;
+  options.registry = &client;
+  IndicatorHarness harness(options);
+  v1::Catalog catalog;
+  HTX_ASSERT_OK(harness.stub().ImportCatalog(Context().get(), TestCatalog(), &catalog));
+  auto upsert = [&](const std::string& unit) {
+    v1::BatchUpsertValuesRequest request;
+    request.set_parent(unit);
+    request.set_year(2026);
+    request.set_source_system("web");
+    *request.add_writes() = W(V(unit, "plan_2026", "I.1"), Number("5"));
+    v1::BatchUpsertValuesResponse response;
+    return harness.stub().BatchUpsertValues(Context().get(), request, &response);
+  };
+  HTX_EXPECT_OK(upsert(kProvince));
+  EXPECT_THAT(upsert(kCommune1), InvalidArgumentFor("writes[0].name"));
+}
+
 }  // namespace
 }  // namespace htx::indicator

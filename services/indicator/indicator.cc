@@ -403,6 +403,20 @@ void PageByIndex(const api::Page& page, size_t start, Items& all, Keep keep, Pre
   }
 }
 
+// Why a write to `unit` (named by `field`) is refused after CheckUnits said
+// `check` (not OK): the registry does not know the unit, or could not tell.
+absl::Status UnitRefusal(const absl::Status& check, absl::string_view field,
+                         absl::string_view unit) {
+  if (check.code() == absl::StatusCode::kNotFound) {
+    return InvalidField(field, absl::StrCat("the registry knows no unit ", unit), "UNKNOWN_UNIT");
+  }
+  return Error(absl::StatusCode::kUnavailable, "REGISTRY_UNAVAILABLE",
+               absl::StrCat(field, ": the unit ", unit,
+                            " could not be checked with the registry; nothing was written, "
+                            "retry later"),
+               {{"field", field}});
+}
+
 }  // namespace
 
 // ---- Plumbing -------------------------------------------------------------------
@@ -645,6 +659,57 @@ void Indicator::FetchFigures(std::shared_ptr<const LoadedCatalog> catalog, const
         result.figures = std::move(values);
       }
       pending->done(std::move(result));
+    });
+  }
+}
+
+void Indicator::CheckUnits(std::vector<std::string> units,
+                           std::function<void(UnitChecks)> done) const {
+  UnitChecks checks;
+  std::vector<std::string> ask;
+  {
+    absl::MutexLock lock(&units_mu_);
+    for (std::string& unit : units) {
+      // Without a registry, units are not checked (the service's behaviour
+      // before unit checks): a deployment without --registry_addr trusts its
+      // writers' unit names.
+      if (registry_ == nullptr || known_units_.contains(unit)) {
+        checks[unit] = absl::OkStatus();
+      } else {
+        ask.push_back(std::move(unit));
+      }
+    }
+  }
+  if (ask.empty()) return done(std::move(checks));
+  struct Pending {
+    std::mutex mu;
+    size_t remaining = 0;
+    UnitChecks checks;
+    std::function<void(UnitChecks)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = ask.size();
+  pending->checks = std::move(checks);
+  pending->done = std::move(done);
+  for (const std::string& unit : ask) {
+    registry::v1::GetUnitRequest request;
+    request.set_name(unit);
+    registry_->GetUnit(request, [this, pending, unit](absl::StatusOr<registry::v1::Unit> found) {
+      absl::Status status = found.status();
+      if (status.ok()) {
+        absl::MutexLock lock(&units_mu_);
+        known_units_.insert(unit);
+      } else if (status.code() != absl::StatusCode::kNotFound) {
+        // Callers see REGISTRY_UNAVAILABLE; operators need the cause.
+        server::Log("warn", "registry unit check unavailable",
+                    {{"unit", unit}, {"error", status.ToString()}});
+      }
+      {
+        std::lock_guard<std::mutex> lock(pending->mu);
+        pending->checks[unit] = std::move(status);
+        if (--pending->remaining > 0) return;
+      }
+      pending->done(std::move(pending->checks));
     });
   }
 }
@@ -1155,8 +1220,16 @@ void Indicator::BatchUpsertValues(const v1::BatchUpsertValuesRequest& request,
     }
     return ClearStaleExplanations(txn, view, request.parent(), request.year());
   };
-  Submit("BatchUpsertValues", request.request_id(), request, response, std::move(mutate),
-         std::move(done));
+  // Every write lies under the parent: one unit to check, before anything is
+  // queued (the batch is all-or-nothing, so the first write names it).
+  CheckUnits({request.parent()}, [this, &request, response, mutate = std::move(mutate),
+                                  done = std::move(done)](UnitChecks checks) mutable {
+    if (const absl::Status& check = checks[request.parent()]; !check.ok()) {
+      return done(UnitRefusal(check, "writes[0].name", request.parent()));
+    }
+    Submit("BatchUpsertValues", request.request_id(), request, response, std::move(mutate),
+           std::move(done));
+  });
 }
 
 void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string_view author,
@@ -1173,6 +1246,15 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
   api::RowBatch<v1::IngestValuesResponse> batch(request.rows_size(), response, std::move(done));
 
   const std::string author_copy(author);
+  // Rows that passed the checks below wait for their units' registry check.
+  struct Checked {
+    int index;
+    std::string unit;
+    std::function<absl::Status(storage::Txn&)> mutate;
+  };
+  auto checked_rows = std::make_shared<std::vector<Checked>>();
+  std::vector<std::string> units;
+  absl::flat_hash_set<std::string> unit_set;
   for (int i = 0; i < request.rows_size(); ++i) {
     const v1::ValueWrite& row = request.rows(i);
     const std::string field = absl::StrCat("rows[", i, "]");
@@ -1217,8 +1299,23 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
       result->set_resource(value->name());
       return ClearStaleExplanations(txn, view, name.unit, name.year);
     };
-    batch.Submit(*store_, "IngestValues", i, row.request_id(), row, std::move(mutate));
+    if (unit_set.insert(name->unit).second) units.push_back(name->unit);
+    checked_rows->push_back(Checked{i, name->unit, std::move(mutate)});
   }
+  if (checked_rows->empty()) return;
+  CheckUnits(std::move(units), [this, &request, batch, checked_rows](UnitChecks checks) mutable {
+    for (Checked& row : *checked_rows) {
+      const absl::Status& check = checks[row.unit];
+      if (!check.ok()) {
+        batch.Reject(row.index,
+                     UnitRefusal(check, absl::StrCat("rows[", row.index, "].name"), row.unit));
+        continue;
+      }
+      const v1::ValueWrite& message = request.rows(row.index);
+      batch.Submit(*store_, "IngestValues", row.index, message.request_id(), message,
+                   std::move(row.mutate));
+    }
+  });
 }
 
 // ---- Tables, roll-ups and findings ------------------------------------------------------

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -42,8 +43,8 @@ namespace htx::indicator {
 
 using Done = std::function<void(absl::Status)>;
 
-// The registry's counts, behind an interface so that the service runs (and is
-// tested) without a registry. The gRPC implementation is in
+// The registry's counts and units, behind an interface so that the service
+// runs (and is tested) without a registry. The gRPC implementation is in
 // indicator_service.h.
 class RegistryClient {
  public:
@@ -51,6 +52,10 @@ class RegistryClient {
   // Calls `done` exactly once, on any thread, within the client's deadline.
   virtual void GetCounts(const registry::v1::GetCountsRequest& request,
                          std::function<void(absl::StatusOr<registry::v1::Counts>)> done) = 0;
+  // The unit `request.name()`, NOT_FOUND when the registry does not know it;
+  // calls `done` exactly once, on any thread, within the client's deadline.
+  virtual void GetUnit(const registry::v1::GetUnitRequest& request,
+                       std::function<void(absl::StatusOr<registry::v1::Unit>)> done) = 0;
 };
 
 class Indicator {
@@ -59,7 +64,8 @@ class Indicator {
   static std::vector<std::string> ColumnFamilies();
 
   // `store` must be opened with ColumnFamilies() and outlive the service;
-  // `registry` may be null (no registry figures: derived cells stay unset).
+  // `registry` may be null (no registry figures: derived cells stay unset, and
+  // written values' units are not checked against the registry).
   Indicator(
       storage::Store* store, RegistryClient* registry,
       std::function<absl::Time()> clock = [] { return absl::Now(); });
@@ -177,6 +183,14 @@ class Indicator {
   // once, on the caller's thread or a gRPC thread.
   void FetchFigures(std::shared_ptr<const LoadedCatalog> catalog, const std::string& unit,
                     std::function<void(Figures)> done) const;
+  // Per unit of `units` (distinct names): OK when the registry knows it (or
+  // there is no registry: units are then not checked, as before the registry
+  // existed), NOT_FOUND when it does not, any other error when it could not
+  // be asked in time. Units found are cached, so a bulk load asks once per
+  // unit. `done` runs once, on the caller's thread or a gRPC thread; never
+  // blocks.
+  using UnitChecks = absl::flat_hash_map<std::string, absl::Status>;
+  void CheckUnits(std::vector<std::string> units, std::function<void(UnitChecks)> done) const;
   // The children's own values for a roll-up of `unit` ("" or a province):
   // `units` when given, else every child with stored values, by unit.
   absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> ReadChildren(
@@ -196,6 +210,10 @@ class Indicator {
   // year -> the newest catalog version seen; replaced when the stored etag moves.
   mutable absl::flat_hash_map<int, std::shared_ptr<const LoadedCatalog>> cache_
       ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::Mutex units_mu_;
+  // Units the registry has found: units are not deleted in practice (an ended
+  // unit keeps its name), and there are a few thousand at most.
+  mutable absl::flat_hash_set<std::string> known_units_ ABSL_GUARDED_BY(units_mu_);
 };
 
 }  // namespace htx::indicator

@@ -19,6 +19,42 @@ int FakeRegistry::calls() const {
   return calls_;
 }
 
+void FakeRegistry::SetKnownUnits(std::set<std::string> units) {
+  std::lock_guard<std::mutex> lock(mu_);
+  known_units_ = std::move(units);
+}
+
+void FakeRegistry::SetUnitLookupsFail(bool fail) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unit_lookups_fail_ = fail;
+}
+
+int FakeRegistry::unit_calls(const std::string& unit) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = unit_calls_.find(unit);
+  return it == unit_calls_.end() ? 0 : it->second;
+}
+
+void FakeRegistry::GetUnit(const registry::v1::GetUnitRequest& request,
+                           std::function<void(absl::StatusOr<registry::v1::Unit>)> done) {
+  absl::StatusOr<registry::v1::Unit> answer =
+      Error(absl::StatusCode::kDeadlineExceeded, "DEADLINE_EXCEEDED", "the registry is down");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++unit_calls_[request.name()];
+    if (!unit_lookups_fail_) {
+      if (known_units_ && known_units_->count(request.name()) == 0) {
+        answer = NotFound(request.name());
+      } else {
+        registry::v1::Unit unit;
+        unit.set_name(request.name());
+        answer = std::move(unit);
+      }
+    }
+  }
+  done(std::move(answer));
+}
+
 void FakeRegistry::GetCounts(const registry::v1::GetCountsRequest& request,
                              std::function<void(absl::StatusOr<registry::v1::Counts>)> done) {
   absl::StatusOr<registry::v1::Counts> answer =

@@ -225,4 +225,29 @@ void GrpcRegistryClient::GetCounts(const registry::v1::GetCountsRequest& request
                             });
 }
 
+void GrpcRegistryClient::GetUnit(const registry::v1::GetUnitRequest& request,
+                                 std::function<void(absl::StatusOr<registry::v1::Unit>)> done) {
+  // Owns what the asynchronous call points to until its callback.
+  struct Call {
+    grpc::ClientContext context;
+    registry::v1::GetUnitRequest request;
+    registry::v1::Unit response;
+    std::function<void(absl::StatusOr<registry::v1::Unit>)> done;
+  };
+  auto* call = new Call;
+  call->request = request;
+  call->done = std::move(done);
+  call->context.set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoMilliseconds(deadline_));
+  stub_->async()->GetUnit(&call->context, &call->request, &call->response,
+                          [call](grpc::Status status) {
+                            std::unique_ptr<Call> owned(call);
+                            if (status.ok()) {
+                              owned->done(std::move(owned->response));
+                            } else {
+                              owned->done(FromGrpcStatus(status));
+                            }
+                          });
+}
+
 }  // namespace htx::indicator

@@ -94,7 +94,7 @@ class IndicatorService final : public v1::IndicatorService::CallbackService,
 // nation-wide service.
 auth::Principal IndicatorServicePrincipal();
 
-// The registry's GetCounts over gRPC, each call with `deadline`. The channel
+// The registry's GetCounts and GetUnit over gRPC, each call with `deadline`. The channel
 // must sign its calls (server::SignedChannel with IndicatorServicePrincipal()).
 class GrpcRegistryClient final : public RegistryClient {
  public:
@@ -102,6 +102,8 @@ class GrpcRegistryClient final : public RegistryClient {
                               absl::Duration deadline = absl::Seconds(1));
   void GetCounts(const registry::v1::GetCountsRequest& request,
                  std::function<void(absl::StatusOr<registry::v1::Counts>)> done) override;
+  void GetUnit(const registry::v1::GetUnitRequest& request,
+               std::function<void(absl::StatusOr<registry::v1::Unit>)> done) override;
 
  private:
   std::unique_ptr<registry::v1::RegistryService::Stub> stub_;

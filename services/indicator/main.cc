@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Without a registry the service still runs: derived rows show no registry
-  // figure and tables say registry_unavailable.
+  // figure, tables say registry_unavailable, and written values' units are
+  // not checked against the registry.
   std::unique_ptr<htx::indicator::RegistryClient> registry;
   const std::string registry_addr = absl::GetFlag(FLAGS_registry_addr);
   if (!registry_addr.empty()) {
