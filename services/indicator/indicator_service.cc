@@ -200,54 +200,53 @@ GrpcRegistryClient::GrpcRegistryClient(std::shared_ptr<grpc::Channel> channel,
                                        absl::Duration deadline)
     : stub_(registry::v1::RegistryService::NewStub(std::move(channel))), deadline_(deadline) {}
 
-void GrpcRegistryClient::GetCounts(const registry::v1::GetCountsRequest& request,
-                                   std::function<void(absl::StatusOr<registry::v1::Counts>)> done) {
-  // Owns what the asynchronous call points to until its callback.
+namespace {
+
+// One asynchronous call with a deadline: `start` begins it on the callback
+// API, `done` gets the answer or the error. The heap object owns what the call
+// points to until its callback.
+template <typename Request, typename Response, typename Start>
+void CallWithDeadline(Start start, const Request& request, absl::Duration deadline,
+                      std::function<void(absl::StatusOr<Response>)> done) {
   struct Call {
     grpc::ClientContext context;
-    registry::v1::GetCountsRequest request;
-    registry::v1::Counts response;
-    std::function<void(absl::StatusOr<registry::v1::Counts>)> done;
+    Request request;
+    Response response;
+    std::function<void(absl::StatusOr<Response>)> done;
   };
   auto* call = new Call;
   call->request = request;
   call->done = std::move(done);
   call->context.set_deadline(std::chrono::system_clock::now() +
-                             absl::ToChronoMilliseconds(deadline_));
-  stub_->async()->GetCounts(&call->context, &call->request, &call->response,
-                            [call](grpc::Status status) {
-                              std::unique_ptr<Call> owned(call);
-                              if (status.ok()) {
-                                owned->done(std::move(owned->response));
-                              } else {
-                                owned->done(FromGrpcStatus(status));
-                              }
-                            });
+                             absl::ToChronoMilliseconds(deadline));
+  start(&call->context, &call->request, &call->response, [call](grpc::Status status) {
+    std::unique_ptr<Call> owned(call);
+    if (status.ok()) {
+      owned->done(std::move(owned->response));
+    } else {
+      owned->done(FromGrpcStatus(status));
+    }
+  });
+}
+
+}  // namespace
+
+void GrpcRegistryClient::GetCounts(const registry::v1::GetCountsRequest& request,
+                                   std::function<void(absl::StatusOr<registry::v1::Counts>)> done) {
+  CallWithDeadline<registry::v1::GetCountsRequest, registry::v1::Counts>(
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        stub_->async()->GetCounts(context, request, response, std::move(callback));
+      },
+      request, deadline_, std::move(done));
 }
 
 void GrpcRegistryClient::GetUnit(const registry::v1::GetUnitRequest& request,
                                  std::function<void(absl::StatusOr<registry::v1::Unit>)> done) {
-  // Owns what the asynchronous call points to until its callback.
-  struct Call {
-    grpc::ClientContext context;
-    registry::v1::GetUnitRequest request;
-    registry::v1::Unit response;
-    std::function<void(absl::StatusOr<registry::v1::Unit>)> done;
-  };
-  auto* call = new Call;
-  call->request = request;
-  call->done = std::move(done);
-  call->context.set_deadline(std::chrono::system_clock::now() +
-                             absl::ToChronoMilliseconds(deadline_));
-  stub_->async()->GetUnit(&call->context, &call->request, &call->response,
-                          [call](grpc::Status status) {
-                            std::unique_ptr<Call> owned(call);
-                            if (status.ok()) {
-                              owned->done(std::move(owned->response));
-                            } else {
-                              owned->done(FromGrpcStatus(status));
-                            }
-                          });
+  CallWithDeadline<registry::v1::GetUnitRequest, registry::v1::Unit>(
+      [this](auto* context, auto* request, auto* response, auto callback) {
+        stub_->async()->GetUnit(context, request, response, std::move(callback));
+      },
+      request, deadline_, std::move(done));
 }
 
 }  // namespace htx::indicator
