@@ -11,80 +11,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/csv/csv.h"
 #include "common/status/status.h"
 #include "services/indicator/indicator_logic.h"
 
 namespace htx::indicator {
 namespace {
 
-// ---- CSV ---------------------------------------------------------------------
-
-struct Record {
-  int line = 0;
-  std::vector<std::string> fields;
-};
-
-std::string Where(absl::string_view source, int line) { return absl::StrCat(source, ":", line); }
-
-// RFC 4180 fields on one line (no line breaks inside quotes: none of these
-// files needs them); '#' lines and blank lines are skipped.
-absl::StatusOr<std::vector<Record>> ReadCsv(absl::string_view text, absl::string_view source) {
-  if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
-  std::vector<Record> out;
-  int number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++number;
-    if (absl::EndsWith(line, "\r")) line.remove_suffix(1);
-    if (absl::StripAsciiWhitespace(line).empty() || absl::StartsWith(line, "#")) continue;
-    Record record;
-    record.line = number;
-    std::string field;
-    size_t i = 0;
-    while (true) {
-      field.clear();
-      if (i < line.size() && line[i] == '"') {
-        ++i;
-        while (true) {
-          if (i >= line.size()) return InvalidField(Where(source, number), "unterminated quote");
-          if (line[i] == '"') {
-            if (i + 1 < line.size() && line[i + 1] == '"') {
-              field.push_back('"');
-              i += 2;
-              continue;
-            }
-            ++i;
-            break;
-          }
-          field.push_back(line[i++]);
-        }
-        if (i < line.size() && line[i] != ',') {
-          return InvalidField(Where(source, number), "text after a closing quote");
-        }
-      } else {
-        while (i < line.size() && line[i] != ',') field.push_back(line[i++]);
-        if (field.find('"') != std::string::npos) {
-          return InvalidField(Where(source, number), "a quote inside an unquoted field");
-        }
-      }
-      record.fields.push_back(field);
-      if (i >= line.size()) break;
-      ++i;  // the comma
-    }
-    out.push_back(std::move(record));
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error(absl::StatusCode::kNotFound, "FILE_NOT_FOUND", absl::StrCat("cannot read ", path),
-                 {{"file", path}});
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using csv::ReadFile;
+using csv::Record;
+using csv::Where;
 
 // ---- Catalog records -----------------------------------------------------------
 
@@ -198,7 +134,7 @@ absl::Status ParseRelation(absl::string_view text, v1::Indicator* ind, const std
 
 absl::Status ParseCatalogRecords(absl::string_view text, absl::string_view source,
                                  v1::ImportCatalogRequest* request, std::string* rules_file) {
-  absl::StatusOr<std::vector<Record>> records = ReadCsv(text, source);
+  absl::StatusOr<std::vector<Record>> records = csv::ReadRecords(text, source);
   if (!records.ok()) return records.status();
   v1::Catalog* catalog = request->mutable_catalog();
   absl::flat_hash_map<std::string, v1::CatalogTable*> tables;
@@ -315,7 +251,7 @@ constexpr absl::string_view kRulesHeader =
 
 absl::Status ParseRules(absl::string_view text, absl::string_view source,
                         v1::ImportCatalogRequest* request) {
-  absl::StatusOr<std::vector<Record>> records = ReadCsv(text, source);
+  absl::StatusOr<std::vector<Record>> records = csv::ReadRecords(text, source);
   if (!records.ok()) return records.status();
   if (records->empty() || absl::StrJoin((*records)[0].fields, ",") != kRulesHeader) {
     return InvalidField(std::string(source), absl::StrCat("the header is ", kRulesHeader));
@@ -424,7 +360,7 @@ absl::StatusOr<std::vector<v1::ValueWrite>> ParseAppendixCsvText(
     return InvalidField("year",
                         absl::StrCat(year, " is not the catalog's year ", view.catalog().year()));
   }
-  absl::StatusOr<std::vector<Record>> records = ReadCsv(text, source);
+  absl::StatusOr<std::vector<Record>> records = csv::ReadRecords(text, source);
   if (!records.ok()) return records.status();
   if (records->empty()) return InvalidField(std::string(source), "no header");
   const Record& header = (*records)[0];
