@@ -382,6 +382,15 @@ grpc::ServerUnaryReactor* Gateway::Unary(grpc::CallbackServerContext* context, c
     reactor->Finish(ToGrpcStatus(Overloaded()));
     return reactor;
   }
+  Forward(route, PresentedBy(*context), request, response, context, absl::nullopt,
+          [reactor](grpc::Status status) { reactor->Finish(status); });
+  return reactor;
+}
+
+void Gateway::Forward(const Route& route, Presented presented, const ByteBuffer* request,
+                      ByteBuffer* response, const grpc::CallbackServerContext* server,
+                      absl::optional<absl::Duration> timeout,
+                      std::function<void(grpc::Status)> finish) {
   struct Call {
     explicit Call(Gateway* g) : slot(g) {}
     InflightSlot slot;
@@ -390,23 +399,23 @@ grpc::ServerUnaryReactor* Gateway::Unary(grpc::CallbackServerContext* context, c
     std::unique_ptr<grpc::ClientContext> client;
   };
   auto call = std::make_shared<Call>(this);
-  call->presented = PresentedBy(*context);
+  call->presented = std::move(presented);
   call->admission = Identify(call->presented);
   if (call->admission.status.ok()) Check(route, *request, call->admission);
   if (!call->admission.status.ok()) {
     const absl::Status refusal = call->admission.status;
     AuditThen(route, call->presented, call->admission, refusal,
-              [reactor, refusal, call] { reactor->Finish(ToGrpcStatus(refusal)); });
-    return reactor;
+              [finish, refusal, call] { finish(ToGrpcStatus(refusal)); });
+    return;
   }
   call->client =
-      ForwardContext(context, options_.default_deadline, options_.internal_key, call->admission);
+      ForwardContext(server, options_.default_deadline, options_.internal_key, call->admission);
+  if (timeout) call->client->set_deadline(absl::ToChronoTime(absl::Now() + *timeout));
   route.stub->UnaryCall(call->client.get(), route.method, grpc::StubOptions(), request, response,
-                        [this, reactor, call, &route](grpc::Status status) {
+                        [this, call, finish, &route](grpc::Status status) {
                           AuditThen(route, call->presented, call->admission, FromGrpcStatus(status),
-                                    [reactor, status, call] { reactor->Finish(status); });
+                                    [finish, status, call] { finish(status); });
                         });
-  return reactor;
 }
 
 // ---- streams ----
@@ -580,68 +589,45 @@ EdgeInvoker Gateway::edge_invoker() {
       done(EdgeResult{Overloaded(), {}, {{"retry-after", "1"}}});
       return;
     }
-    struct Edge {
-      explicit Edge(Gateway* g) : slot(g) {}
-      InflightSlot slot;
-      Presented presented;
-      Admission admission;
-      std::unique_ptr<grpc::ClientContext> client;
-      ByteBuffer request;
-      ByteBuffer response;
-    };
-    auto edge = std::make_shared<Edge>(this);
     auto header = [&call](const char* name) -> std::string {
       auto it = call.headers.find(name);
       return it == call.headers.end() ? std::string() : it->second;
     };
-    edge->presented.authorization = header("authorization");
-    edge->presented.api_key = header("x-api-key");
-    edge->presented.request_id = RequestIdOf(header("x-request-id"));
-    edge->presented.peer = call.peer;
-    edge->presented.channel = "connect";
-
-    auto reply = [done](const absl::Status& status, std::string body) {
-      EdgeResult result{status, std::move(body), {}};
-      std::string retry_ms = ErrorMetadata(status, "retry_after_ms");
-      int64_t ms = 0;
-      if (absl::SimpleAtoi(retry_ms, &ms)) {
-        result.headers["retry-after"] = absl::StrCat((ms + 999) / 1000);
-      }
-      done(std::move(result));
-    };
-
-    edge->admission = Identify(edge->presented);
-    grpc::Slice slice(call.request);
-    edge->request = ByteBuffer(&slice, 1);
-    if (edge->admission.status.ok()) Check(route, edge->request, edge->admission);
-    if (!edge->admission.status.ok()) {
-      const absl::Status refusal = edge->admission.status;
-      AuditThen(route, edge->presented, edge->admission, refusal,
-                [reply, refusal, edge] { reply(refusal, {}); });
-      return;
-    }
-    edge->client =
-        ForwardContext(nullptr, options_.default_deadline, options_.internal_key, edge->admission);
+    Presented presented;
+    presented.authorization = header("authorization");
+    presented.api_key = header("x-api-key");
+    presented.request_id = RequestIdOf(header("x-request-id"));
+    presented.peer = call.peer;
+    presented.channel = "connect";
+    absl::optional<absl::Duration> timeout;
     int64_t timeout_ms = 0;
     if (absl::SimpleAtoi(header("connect-timeout-ms"), &timeout_ms) && timeout_ms > 0) {
-      edge->client->set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(timeout_ms)));
+      timeout = absl::Milliseconds(timeout_ms);
     }
-    route.stub->UnaryCall(edge->client.get(), route.method, grpc::StubOptions(), &edge->request,
-                          &edge->response, [this, edge, reply, &route](grpc::Status status) {
-                            auto answer = [edge, reply, status] {
-                              std::string body;
-                              if (status.ok()) {
-                                std::vector<grpc::Slice> slices;
-                                edge->response.Dump(&slices);
-                                for (const grpc::Slice& s : slices) {
-                                  body.append(reinterpret_cast<const char*>(s.begin()), s.size());
-                                }
-                              }
-                              reply(FromGrpcStatus(status), std::move(body));
-                            };
-                            AuditThen(route, edge->presented, edge->admission,
-                                      FromGrpcStatus(status), answer);
-                          });
+    // The buffers live until the answer is sent.
+    struct Buffers {
+      ByteBuffer request;
+      ByteBuffer response;
+    };
+    auto buffers = std::make_shared<Buffers>();
+    grpc::Slice slice(call.request);
+    buffers->request = ByteBuffer(&slice, 1);
+    Forward(route, std::move(presented), &buffers->request, &buffers->response, nullptr, timeout,
+            [done, buffers](grpc::Status status) {
+              EdgeResult result{FromGrpcStatus(status), {}, {}};
+              if (status.ok()) {
+                std::vector<grpc::Slice> slices;
+                buffers->response.Dump(&slices);
+                for (const grpc::Slice& s : slices) {
+                  result.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+                }
+              }
+              int64_t retry_ms = 0;
+              if (absl::SimpleAtoi(ErrorMetadata(result.status, "retry_after_ms"), &retry_ms)) {
+                result.headers["retry-after"] = absl::StrCat((retry_ms + 999) / 1000);
+              }
+              done(std::move(result));
+            });
   };
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "common/auth/credentials.h"
 #include "common/auth/policy.h"
 #include "services/gateway/audit_log.h"
@@ -112,6 +113,15 @@ class Gateway {
   // record is durable, or failed to be; at once when nothing is recorded).
   void AuditThen(const Route& route, const Presented& presented, const Admission& admission,
                  const absl::Status& outcome, std::function<void()> then);
+
+  // The checks and the forwarding every unary call gets, from gRPC or JSON
+  // (after EnterCall): identity, limit, authorization, audit, then the
+  // service. `request` and `response` live until `finish`, which gets the
+  // outcome once it is recorded. `server` (null for JSON) passes its deadline
+  // and cancellation on; `timeout`, when set, replaces the deadline.
+  void Forward(const Route& route, Presented presented, const grpc::ByteBuffer* request,
+               grpc::ByteBuffer* response, const grpc::CallbackServerContext* server,
+               absl::optional<absl::Duration> timeout, std::function<void(grpc::Status)> finish);
 
   // Calls in flight, for load shedding.
   bool EnterCall();
