@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/api/dates.h"
 #include "htx/registry/v1/registry.pb.h"
 #include "services/registry/records.pb.h"
 
@@ -23,15 +24,13 @@ using internal::OrganizationRecord;
 
 // ---- Dates -----------------------------------------------------------------
 
-// A date as YYYYMMDD, so that integer order is date order; 0 = unset.
-using DayKey = int32_t;
-DayKey ToDayKey(const type::v1::Date& date);
-type::v1::Date FromDayKey(DayKey key);
-bool IsSet(const type::v1::Date& date);
-// INVALID_ARGUMENT naming `field` unless the date is a real calendar date in
-// 1900..9999 (or unset, when !required).
-absl::Status ValidateDate(const type::v1::Date& date, absl::string_view field, bool required);
-std::string FormatDate(DayKey key);  // "2025-06-30"
+// Dates are common to every service (common/api/dates.h).
+using api::DayKey;
+using api::FormatDate;
+using api::FromDayKey;
+using api::IsSet;
+using api::ToDayKey;
+using api::ValidateDate;
 
 // ---- Names -----------------------------------------------------------------
 

@@ -1,0 +1,128 @@
+// A service's yearly catalogs ("catalogs/{year}"): the import request as
+// stored, its checked and indexed view cached per stored version, and paging
+// newest year first. `Record` has `input` (the import request),
+// `update_time` and `etag`; `View::Build(record.input())` checks and indexes
+// it.
+//
+// Keys in the service's catalogs family: "c/{9999-year}" -> Record (scan
+// order = newest first), "v/{year}" -> the record's etag (a cheap freshness
+// check for the cache).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/api/api.h"
+#include "common/api/stored.h"
+#include "common/api/units.h"
+#include "common/status/status.h"
+#include "common/storage/store.h"
+
+namespace htx::api {
+
+template <typename Record, typename View>
+class CatalogVersions {
+ public:
+  struct Loaded {
+    std::shared_ptr<const View> view;
+    Record record;
+  };
+
+  explicit CatalogVersions(storage::Family family) : family_(family) {}
+
+  static std::string Key(int year) { return absl::StrCat("c/", Year4(9999 - year)); }
+  static std::string VersionKey(int year) { return absl::StrCat("v/", Year4(year)); }
+
+  // The catalog of `year`; NOT_FOUND naming "catalogs/{year}".
+  absl::StatusOr<std::shared_ptr<const Loaded>> Load(int year, const Reader& read) const {
+    absl::StatusOr<std::optional<std::string>> etag = read.get(family_, VersionKey(year));
+    if (!etag.ok()) return etag.status();
+    if (!etag->has_value()) return NotFound(CatalogName(year));
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = cache_.find(year);
+      if (it != cache_.end() && it->second->record.etag() == **etag) return it->second;
+    }
+    auto loaded = std::make_shared<Loaded>();
+    absl::StatusOr<bool> found = ReadStored(read, family_, Key(year), "catalog", &loaded->record);
+    if (!found.ok()) return found.status();
+    if (!*found) return NotFound(CatalogName(year));
+    absl::StatusOr<std::shared_ptr<const View>> view = View::Build(loaded->record.input());
+    if (!view.ok()) {
+      // It was accepted when imported: only a change of the rules since can
+      // refuse it, which is the operator's to fix, not the caller's input.
+      return Error(
+          absl::StatusCode::kFailedPrecondition, "CATALOG_UNREADABLE",
+          absl::StrCat(CatalogName(year), " no longer passes the catalog checks; import it again: ",
+                       view.status().message()));
+    }
+    loaded->view = *std::move(view);
+    absl::MutexLock lock(&mu_);
+    cache_[year] = loaded;
+    return std::shared_ptr<const Loaded>(std::move(loaded));
+  }
+
+  // The stored record of `year`: false when there is none.
+  absl::StatusOr<bool> Read(const Reader& read, int year, Record* record) const {
+    return ReadStored(read, family_, Key(year), "catalog", record);
+  }
+
+  // Stores `record` (update_time and etag set here) with its already built
+  // `view`; true when it replaces a stored one. The view is cached under the
+  // new etag, so an entry whose commit fails is never served.
+  absl::StatusOr<bool> Put(storage::Txn& txn, int year, Record* record,
+                           std::shared_ptr<const View> view) const {
+    absl::StatusOr<std::optional<std::string>> existing = txn.Get(family_, Key(year));
+    if (!existing.ok()) return existing.status();
+    *record->mutable_update_time() = ToTimestamp(txn.now());
+    record->clear_etag();
+    record->set_etag(ComputeEtag(*record));
+    txn.PutProto(family_, Key(year), *record);
+    txn.Put(family_, VersionKey(year), record->etag());
+    auto loaded = std::make_shared<Loaded>();
+    loaded->view = std::move(view);
+    loaded->record = *record;
+    absl::MutexLock lock(&mu_);
+    cache_[year] = std::move(loaded);
+    return existing->has_value();
+  }
+
+  // A page of records, newest year first: `add(record)` for each.
+  template <typename Add>
+  absl::Status List(const storage::Store& store, const Page& page, Add add,
+                    std::string* next_page_token) const {
+    std::string last;
+    int count = 0;
+    absl::Status parsed;
+    absl::Status scanned = store.Scan(family_, "c/", page.position,
+                                      [&](absl::string_view key, absl::string_view bytes) {
+                                        if (count == page.size) {
+                                          *next_page_token = page.NextToken(last);
+                                          return false;
+                                        }
+                                        Record record;
+                                        parsed = ParseStored(bytes, "catalog", key, &record);
+                                        if (!parsed.ok()) return false;
+                                        last = std::string(key);
+                                        ++count;
+                                        add(record);
+                                        return true;
+                                      });
+    if (!scanned.ok()) return scanned;
+    return parsed;
+  }
+
+ private:
+  storage::Family family_;
+  mutable absl::Mutex mu_;
+  // year -> the newest version seen; replaced when the stored etag moves.
+  mutable absl::flat_hash_map<int, std::shared_ptr<const Loaded>> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace htx::api
