@@ -38,6 +38,21 @@ std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout);
 // Prints "tool: what: CODE (REASON): message" to stderr; returns kExitError.
 int PrintFailure(absl::string_view tool, absl::string_view what, const absl::Status& status);
 
+// ---- text for terminals (tables in Vietnamese) ----
+
+// "FINDING_OUTCOME_FAILED" with prefix "FINDING_OUTCOME_" -> "FAILED".
+std::string Suffix(const std::string& enum_name, absl::string_view prefix);
+// The last segment of a resource name.
+std::string LastSegment(absl::string_view name);
+// Display width of UTF-8 text: one column per code point but combining marks
+// (Vietnamese written decomposed lines up like precomposed text).
+size_t Width(absl::string_view text);
+// `text` cut to `width` columns on a character boundary (keeping a letter's
+// combining marks), ending in "…" when cut.
+std::string Truncate(absl::string_view text, size_t width);
+std::string PadRight(absl::string_view text, size_t width);
+std::string PadLeft(absl::string_view text, size_t width);
+
 struct RowTotals {
   int applied = 0;
   int already_applied = 0;

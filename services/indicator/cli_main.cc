@@ -115,75 +115,12 @@ std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout = kCallT
   return server::CallContext(timeout);
 }
 
-// "FINDING_OUTCOME_FAILED" -> "FAILED".
-std::string Suffix(const std::string& enum_name, absl::string_view prefix) {
-  absl::string_view name = enum_name;
-  absl::ConsumePrefix(&name, prefix);
-  return std::string(name);
-}
-
-// The last segment of a resource name.
-std::string LastSegment(absl::string_view name) {
-  const size_t slash = name.rfind('/');
-  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
-}
-
-// ---- text layout ---------------------------------------------------------------
-
-// The length of the UTF-8 sequence starting with `lead`.
-size_t SequenceLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  if ((lead & 0xF8) == 0xF0) return 4;
-  return 1;  // a stray continuation byte: one column, never a stall
-}
-
-// Combining diacritics (U+0300..U+036F, bytes CC 80..CD AF) take no column:
-// Vietnamese written decomposed (NFD) lines up like precomposed text.
-bool IsCombiningMark(absl::string_view sequence) {
-  if (sequence.size() != 2) return false;
-  const auto b0 = static_cast<unsigned char>(sequence[0]);
-  const auto b1 = static_cast<unsigned char>(sequence[1]);
-  return b0 == 0xCC || (b0 == 0xCD && b1 <= 0xAF);
-}
-
-// Display width of UTF-8 text: one column per code point but combining marks.
-size_t Width(absl::string_view text) {
-  size_t width = 0;
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = std::min(SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
-    if (!IsCombiningMark(text.substr(i, n))) ++width;
-    i += n;
-  }
-  return width;
-}
-
-// `text` cut to `width` columns on a character boundary (keeping a letter's
-// combining marks), ending in "…" when cut.
-std::string Truncate(absl::string_view text, size_t width) {
-  if (Width(text) <= width || width == 0) return std::string(text);
-  size_t used = 0;
-  size_t end = 0;
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = std::min(SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
-    const bool mark = IsCombiningMark(text.substr(i, n));
-    if (!mark && used == width - 1) break;
-    if (!mark) ++used;
-    i += n;
-    end = i;
-  }
-  return absl::StrCat(absl::StripTrailingAsciiWhitespace(text.substr(0, end)), "…");
-}
-
-std::string PadRight(absl::string_view text, size_t width) {
-  const size_t w = Width(text);
-  return absl::StrCat(text, std::string(width > w ? width - w : 0, ' '));
-}
-std::string PadLeft(absl::string_view text, size_t width) {
-  const size_t w = Width(text);
-  return absl::StrCat(std::string(width > w ? width - w : 0, ' '), text);
-}
+using server::LastSegment;
+using server::PadLeft;
+using server::PadRight;
+using server::Suffix;
+using server::Truncate;
+using server::Width;
 
 // A decimal string written the Vietnamese way: "2962" -> "2.962",
 // "-3200.5" -> "-3.200,5"; with `min_decimals` 2, "105.2" -> "105,20".
