@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -53,21 +54,6 @@ bool ValidCode(absl::string_view code) {
   return !code.empty() && code.size() <= 32 && std::all_of(code.begin(), code.end(), [](char c) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
   });
-}
-
-const char* CheckId(v1::BudgetCheck check) {
-  switch (check) {
-    case v1::BUDGET_CHECK_STATED_TOTAL:
-      return "stated-total";
-    case v1::BUDGET_CHECK_SOURCE_SPLIT_MISSING:
-      return "source-split";
-    case v1::BUDGET_CHECK_OVER_DISBURSED:
-      return "over-disbursed";
-    case v1::BUDGET_CHECK_BENEFICIARIES_VS_REGISTRY:
-      return "beneficiaries-registry";
-    default:
-      return "unspecified";
-  }
 }
 
 std::string Millions(int64_t dong) { return Money::FromDong(dong).FormatMillions(); }
@@ -415,7 +401,8 @@ std::vector<std::string> Parts(const CatalogView& catalog, const v1::Need& need,
 }  // namespace
 
 std::vector<v1::Finding> EvaluateFindings(const CatalogView& catalog, absl::string_view unit,
-                                          const std::vector<v1::Need>& needs) {
+                                          const std::vector<v1::Need>& needs,
+                                          const RegistryStock* stock) {
   const int year = catalog.catalog().year();
   absl::flat_hash_map<std::string, const v1::Need*> by_code;
   for (const v1::Need& need : needs) by_code[need.line()] = &need;
@@ -458,8 +445,126 @@ std::vector<v1::Finding> EvaluateFindings(const CatalogView& catalog, absl::stri
       f.set_blocks_submission(failed && f.explanation().text().empty());
       out.push_back(std::move(f));
     }
+    const v1::Execution& e = need.execution();
+    if (!line->has_children() && e.disbursed().has_total_dong()) {
+      v1::Finding f = NewFinding(unit, year, line->code(), v1::BUDGET_CHECK_OVER_DISBURSED,
+                                 v1::SEVERITY_WARNING);
+      const int64_t allocated = e.allocated().total_dong();  // blank = nothing allocated
+      f.set_stated(e.disbursed().total_dong());
+      f.set_expected(allocated);
+      const bool failed = e.disbursed().total_dong() > allocated;
+      f.set_outcome(failed ? v1::FINDING_OUTCOME_FAILED : v1::FINDING_OUTCOME_PASSED);
+      f.set_message(absl::StrCat("Đã giải ngân ", Millions(e.disbursed().total_dong()),
+                                 failed ? " > " : " ≤ ", "đã phân bổ ", Millions(allocated),
+                                 " (triệu đồng)"));
+      f.set_blocks_submission(failed);
+      out.push_back(std::move(f));
+    }
+    if (stock != nullptr && need.has_beneficiaries() &&
+        line->beneficiary_kind() == v1::BENEFICIARY_KIND_ORGANIZATIONS) {
+      v1::Finding f = NewFinding(unit, year, line->code(),
+                                 v1::BUDGET_CHECK_BENEFICIARIES_VS_REGISTRY, v1::SEVERITY_WARNING);
+      f.set_stated(need.beneficiaries());
+      if (!stock->organizations) {
+        f.set_outcome(v1::FINDING_OUTCOME_NOT_CHECKABLE);
+        f.set_message(absl::StrCat(need.beneficiaries(),
+                                   " tổ chức được hỗ trợ: không đối chiếu được với sổ đăng ký "
+                                   "(sổ đăng ký không trả lời)"));
+      } else {
+        f.set_expected(*stock->organizations);
+        const bool failed = need.beneficiaries() > *stock->organizations;
+        f.set_outcome(failed ? v1::FINDING_OUTCOME_FAILED : v1::FINDING_OUTCOME_PASSED);
+        f.set_message(absl::StrCat(need.beneficiaries(), " tổ chức được hỗ trợ ",
+                                   failed ? "> " : "≤ ", *stock->organizations,
+                                   " tổ chức trong sổ đăng ký ngày 31/12/", year - 1));
+      }
+      f.set_blocks_submission(f.outcome() == v1::FINDING_OUTCOME_FAILED);
+      out.push_back(std::move(f));
+    }
+    if (!need.unclear().empty()) {
+      v1::Finding f = NewFinding(unit, year, line->code(), v1::BUDGET_CHECK_PRINTED_UNCLEAR,
+                                 v1::SEVERITY_WARNING);
+      f.set_outcome(v1::FINDING_OUTCOME_FAILED);
+      f.set_message(absl::StrJoin(need.unclear(), "; "));
+      f.set_blocks_submission(true);
+      out.push_back(std::move(f));
+    }
   }
   return out;
+}
+
+const char* CheckId(v1::BudgetCheck check) {
+  switch (check) {
+    case v1::BUDGET_CHECK_STATED_TOTAL:
+      return "stated-total";
+    case v1::BUDGET_CHECK_SOURCE_SPLIT_MISSING:
+      return "source-split";
+    case v1::BUDGET_CHECK_OVER_DISBURSED:
+      return "over-disbursed";
+    case v1::BUDGET_CHECK_BENEFICIARIES_VS_REGISTRY:
+      return "beneficiaries-registry";
+    case v1::BUDGET_CHECK_PRINTED_UNCLEAR:
+      return "printed-unclear";
+    default:
+      return "unspecified";
+  }
+}
+
+v1::BudgetCheck CheckFromId(absl::string_view id) {
+  for (int check = v1::BudgetCheck_MIN; check <= v1::BudgetCheck_MAX; ++check) {
+    if (v1::BudgetCheck_IsValid(check) && check != v1::BUDGET_CHECK_UNSPECIFIED &&
+        id == CheckId(static_cast<v1::BudgetCheck>(check))) {
+      return static_cast<v1::BudgetCheck>(check);
+    }
+  }
+  return v1::BUDGET_CHECK_UNSPECIFIED;
+}
+
+// ---- execution ------------------------------------------------------------------
+
+absl::Status AddExecution(const CatalogView& catalog, const std::vector<LineRecord>& records,
+                          std::vector<v1::Need>* needs) {
+  absl::flat_hash_map<std::string, v1::Need*> by_code;
+  for (v1::Need& need : *needs) {
+    need.clear_execution();
+    by_code[need.line()] = &need;
+  }
+  // Each record counts on its line and on every ancestor.
+  for (const LineRecord& r : records) {
+    const bool allocation = r.record->kind() == v1::FUNDING_RECORD_KIND_ALLOCATION;
+    for (const v1::Line* line = catalog.FindLine(r.line); line != nullptr;
+         line = line->parent().empty() ? nullptr : catalog.FindLine(line->parent())) {
+      auto it = by_code.find(line->code());
+      if (it == by_code.end()) continue;
+      v1::Execution* e = it->second->mutable_execution();
+      const std::string field = absl::StrCat("records[", r.record->name(), "].amounts");
+      absl::Status s = AddAmounts(
+          r.record->amounts(), allocation ? e->mutable_allocated() : e->mutable_disbursed(), field);
+      if (!s.ok()) return s;
+      if (!allocation && (!e->has_last_disbursement_date() ||
+                          std::make_tuple(r.record->date().year(), r.record->date().month(),
+                                          r.record->date().day()) >
+                              std::make_tuple(e->last_disbursement_date().year(),
+                                              e->last_disbursement_date().month(),
+                                              e->last_disbursement_date().day()))) {
+        *e->mutable_last_disbursement_date() = r.record->date();
+      }
+    }
+  }
+  for (v1::Need& need : *needs) {
+    if (!need.has_execution()) continue;
+    v1::Execution* e = need.mutable_execution();
+    const int64_t disbursed = e->disbursed().total_dong();
+    if (need.planned().has_total_dong()) {
+      absl::optional<int32_t> rate = DisbursementRateBp(disbursed, need.planned().total_dong());
+      if (rate) e->set_disbursement_rate_bp(*rate);
+    }
+    if (e->allocated().has_total_dong()) {
+      absl::optional<int32_t> rate = DisbursementRateBp(disbursed, e->allocated().total_dong());
+      if (rate) e->set_disbursed_of_allocated_bp(*rate);
+    }
+  }
+  return absl::OkStatus();
 }
 
 // ---- rates ----------------------------------------------------------------------

@@ -94,14 +94,41 @@ using NeedMap = absl::flat_hash_map<std::string, v1::Need>;
 // total and note. INVALID_ARGUMENT on overflow, naming the line.
 absl::StatusOr<std::vector<v1::Need>> ComputeNeeds(const CatalogView& catalog, const NeedMap& own);
 
-// Evaluates STATED_TOTAL (ERROR) and SOURCE_SPLIT_MISSING (WARNING) on
-// computed needs. Findings carry name, check, severity, line, outcome,
-// stated, expected, message and blocks_submission (explanations are the
-// caller's to add). A stated total is compared with the computed total, and
-// the message shows both with the parts: "Tổng 19.498 ≠ 3.274 + 16.224
-// (triệu đồng)". A blank computed total makes it NOT_CHECKABLE.
+// A funding record with the line it is against.
+struct LineRecord {
+  std::string line;
+  const v1::FundingRecord* record = nullptr;
+};
+// Fills the execution of `needs` (as ComputeNeeds returns them) from
+// `records`: a leaf line's allocations and disbursements summed by source, a
+// parent's the sums of its children's, the latest disbursement date, and the
+// rates against the planned total. Records of lines absent from `needs` are
+// ignored (a record's need always exists). INVALID_ARGUMENT on overflow.
+absl::Status AddExecution(const CatalogView& catalog, const std::vector<LineRecord>& records,
+                          std::vector<v1::Need>* needs);
+
+// The registry's stock of organisations (all kinds) in the unit on 31/12 of
+// the year before the plan year; unset when the registry did not answer.
+struct RegistryStock {
+  absl::optional<int64_t> organizations;
+};
+
+// Evaluates the checks on computed needs (with execution, when known):
+// STATED_TOTAL (ERROR), SOURCE_SPLIT_MISSING, OVER_DISBURSED (leaf lines),
+// PRINTED_UNCLEAR and, when `stock` is given, BENEFICIARIES_VS_REGISTRY on
+// ORGANIZATIONS lines (all WARNING). Findings carry name, check, severity,
+// line, outcome, stated, expected, message and blocks_submission
+// (explanations are the caller's to add). A stated total is compared with the
+// computed total, and the message shows both with the parts: "Tổng 19.498 ≠
+// 3.274 + 16.224 (triệu đồng)". A blank input makes a check NOT_CHECKABLE.
 std::vector<v1::Finding> EvaluateFindings(const CatalogView& catalog, absl::string_view unit,
-                                          const std::vector<v1::Need>& needs);
+                                          const std::vector<v1::Need>& needs,
+                                          const RegistryStock* stock = nullptr);
+
+// The id of a check in finding names ("stated-total"), and back
+// (UNSPECIFIED for an unknown id).
+const char* CheckId(v1::BudgetCheck check);
+v1::BudgetCheck CheckFromId(absl::string_view id);
 
 // disbursed ÷ planned in basis points (5900 = 59,00 %), rounded half away
 // from zero; nullopt when the plan is 0 or negative.

@@ -218,9 +218,9 @@ absl::StatusOr<PhuLuc3Import> ParsePhuLuc3Text(absl::string_view text, absl::str
     }
     const std::string& note = f[9];
     if (!note.empty()) {
-      out.unclear.push_back(
-          {line->code(), absl::StrCat("Bảng in chưa rõ ở dòng ", line->code(), ": ", note,
-                                      " — giữ nguyên số liệu như bản in")});
+      need.add_unclear(absl::StrCat("Bảng in chưa rõ ở dòng ", line->code(), ": ", note,
+                                    " — giữ nguyên số liệu như bản in"));
+      data = true;
       // The printed Ghi chú, as the transcriber quoted it.
       size_t at = note.find("note: '");
       if (at != std::string::npos) {
@@ -241,6 +241,11 @@ absl::StatusOr<PhuLuc3Import> ParsePhuLuc3Text(absl::string_view text, absl::str
   if (!computed.ok()) return computed.status();
   absl::flat_hash_map<std::string, const v1::Need*> by_code;
   for (const v1::Need& need : *computed) by_code[need.line()] = &need;
+  // A parent printed with sources has data, so its need is among out.needs.
+  auto need_of = [&](const std::string& code) {
+    return &*std::find_if(out.needs.begin(), out.needs.end(),
+                          [&](const v1::Need& need) { return need.line() == code; });
+  };
   for (const ParentPrint& print : parent_prints) {
     const v1::SourceAmounts& sums = by_code[print.code]->planned();
     const absl::optional<int64_t> computed_sources[3] = {
@@ -252,10 +257,10 @@ absl::StatusOr<PhuLuc3Import> ParsePhuLuc3Text(absl::string_view text, absl::str
       if (print.sources[i] == computed_sources[i] || !print.sources[i]) continue;
       std::string sum = computed_sources[i] ? Money::FromDong(*computed_sources[i]).FormatMillions()
                                             : std::string("trống");
-      out.unclear.push_back(
-          {print.code, absl::StrCat("Dòng ", print.code, " in nguồn ", labels[i], " ",
-                                    Money::FromDong(*print.sources[i]).FormatMillions(),
-                                    " ≠ tổng các dòng con ", sum, " (triệu đồng)")});
+      need_of(print.code)
+          ->add_unclear(absl::StrCat("Dòng ", print.code, " in nguồn ", labels[i], " ",
+                                     Money::FromDong(*print.sources[i]).FormatMillions(),
+                                     " ≠ tổng các dòng con ", sum, " (triệu đồng)"));
     }
   }
   return out;

@@ -26,21 +26,12 @@ absl::StatusOr<v1::ImportCatalogRequest> LoadCatalogFile(const std::string& path
 absl::StatusOr<v1::ImportCatalogRequest> ParseCatalogText(absl::string_view text,
                                                           absl::string_view source);
 
-// Something a reader cannot tell from the printed table. The figures are kept
-// as printed; this says what a person has to confirm. The contract has no
-// check for it (findings are evaluated from stored data), so an importer
-// reports these beside its rows.
-struct UnclearFinding {
-  std::string line;     // the line code
-  std::string message;  // Vietnamese, with the figures involved
-};
-
 // What a Phụ lục III file yields for one unit-year.
 struct PhuLuc3Import {
-  // The unit's needs as entered (leaf amounts, counts, stated totals), in file
-  // order, each checked with CheckNeed.
+  // The unit's needs as entered (leaf amounts, counts, stated totals, what
+  // the printed table leaves unclear), in file order, each checked with
+  // CheckNeed.
   std::vector<v1::Need> needs;
-  std::vector<UnclearFinding> unclear;
 };
 
 // Reads a Phụ lục III CSV. Rows are matched to catalog lines by code (the
@@ -49,9 +40,9 @@ struct PhuLuc3Import {
 // SOURCE_SPLIT_MISSING finding later), otherwise a printed total is the
 // stated total. A parent row's printed total is its stated total and its
 // printed sources, which cannot be stored (parents are computed), must equal
-// the children's sums or become an unclear finding. Every non-empty note is
-// an unclear finding; a quoted "note: '...'" inside it is the printed Ghi chú
-// and goes to Need.note. Errors name "<file>:<line>" and the column.
+// the children's sums or are noted in Need.unclear. Every non-empty note goes
+// to Need.unclear (a PRINTED_UNCLEAR finding); a quoted "note: '...'" inside
+// it is the printed Ghi chú and goes to Need.note. Errors name "<file>:<line>" and the column.
 absl::StatusOr<PhuLuc3Import> ParsePhuLuc3Csv(const std::string& path, const std::string& unit,
                                               const CatalogView& catalog);
 absl::StatusOr<PhuLuc3Import> ParsePhuLuc3Text(absl::string_view text, absl::string_view source,
