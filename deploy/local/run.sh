@@ -6,8 +6,9 @@
 # Ctrl-C (which stops every service cleanly), or stops at once with --once.
 #
 # Ports: gateway gRPC HTX_GATEWAY_PORT (50050) and JSON HTX_HTTP_PORT (8080);
-# registry HTX_REGISTRY_PORT (50051), indicator HTX_INDICATOR_PORT (50052);
-# metrics HTX_METRICS_PORT (9101, +1 for the gateway, +2 for the indicator).
+# registry HTX_REGISTRY_PORT (50051), indicator HTX_INDICATOR_PORT (50052),
+# budget HTX_BUDGET_PORT (50053); metrics HTX_METRICS_PORT (9101, +1 for the
+# gateway, +2 for the indicator, +3 for the budget).
 # Data: HTX_DATA_DIR (./var/data); keys and tokens in ./var/keys (made on first
 # run); logs in ./var/log. Hà Nội's appendices are read from
 # ../shared/domain/hanoi-2026 beside the project.
@@ -30,6 +31,8 @@ metrics_addr="127.0.0.1:$metrics_port"
 gateway_metrics_addr="127.0.0.1:$((metrics_port + 1))"
 indicator_addr="127.0.0.1:${HTX_INDICATOR_PORT:-50052}"
 indicator_metrics_addr="127.0.0.1:$((metrics_port + 2))"
+budget_addr="127.0.0.1:${HTX_BUDGET_PORT:-50053}"
+budget_metrics_addr="127.0.0.1:$((metrics_port + 3))"
 hanoi="$root/../shared/domain/hanoi-2026"
 mkdir -p "$data" "$logs" "$keys/jwt"
 chmod 700 "$keys"
@@ -77,10 +80,14 @@ pids+=($!)
   --metrics_listen="$indicator_metrics_addr" --internal_key_file="$keys/internal.key" \
   --registry_addr="$registry_addr" >"$logs/indicator.log" 2>&1 &
 pids+=($!)
+"$bin/budget/htx-budget" --listen="$budget_addr" --data_dir="$data/budget" \
+  --metrics_listen="$budget_metrics_addr" --internal_key_file="$keys/internal.key" \
+  --registry_addr="$registry_addr" >"$logs/budget.log" 2>&1 &
+pids+=($!)
 "$bin/gateway/htx-gateway" --listen="$gateway_addr" --http_listen="$http_addr" \
   --data_dir="$data/gateway" --metrics_listen="$gateway_metrics_addr" \
   --internal_key_file="$keys/internal.key" --registry_addr="$registry_addr" \
-  --indicator_addr="$indicator_addr" \
+  --indicator_addr="$indicator_addr" --budget_addr="$budget_addr" \
   --jwt_keys_dir="$keys/jwt" --jwt_issuer="$issuer" --jwt_audience="$audience" \
   --identities_file="$keys/identities.txt" >"$logs/gateway.log" 2>&1 &
 pids+=($!)
@@ -110,13 +117,27 @@ echo
 echo
 "${icli[@]}" findings --unit=provinces/01 --year=2026
 
+# Hà Nội's Phụ lục III into the 2026 budget catalog: the needs by source as
+# read back (parents summed, 3.274 + 16.224 = 19.498) and what the printed
+# table leaves unclear.
+bcli=("$bin/budget/htx-budget-cli" --addr="$budget_addr" --internal_key_file="$keys/internal.key")
+"${bcli[@]}" wait-ready || { cat "$logs/budget.log"; exit 1; }
+"${bcli[@]}" import-catalog
+"${bcli[@]}" load-appendix --unit=provinces/01 --year=2026 "$hanoi/phu-luc-3-budget.csv"
+echo
+"${bcli[@]}" table --unit=provinces/01 --year=2026 --table=phu-luc-3
+echo
+"${bcli[@]}" findings --unit=provinces/01 --year=2026
+echo
+"${bcli[@]}" rollup --unit= --year=2026
+
 editor_token="$(cat "$keys/tokens/province_editor")"
 organization="$("$bin/registry/htx-registry-cli" --addr="$gateway_addr" --token="$editor_token" \
   list --parent=provinces/01/communes/00001 --page_size=1 | awk 'NR==1 {print $1}')"
 echo
 echo "gateway: $gateway_addr (gRPC, reflection on), http://$http_addr (Connect JSON; /openapi.json)"
-echo "registry: $registry_addr, indicator: $indicator_addr (only for principals signed by the gateway or the operator's tools)"
-echo "metrics: http://$metrics_addr/metrics, http://$gateway_metrics_addr/metrics, http://$indicator_metrics_addr/metrics"
+echo "registry: $registry_addr, indicator: $indicator_addr, budget: $budget_addr (only for principals signed by the gateway or the operator's tools)"
+echo "metrics: http://$metrics_addr/metrics, http://$gateway_metrics_addr/metrics, http://$indicator_metrics_addr/metrics, http://$budget_metrics_addr/metrics"
 echo "data: $data, logs: $logs, credentials: $keys"
 echo
 echo "sample tokens (12 h) in $keys/tokens: ministry_admin, province_editor (provinces/01),"
