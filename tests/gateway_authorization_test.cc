@@ -1,6 +1,6 @@
-// The authorization matrix, end to end through the gateway to the registry
-// and the indicator service: every role × its own area / another area / the
-// area above × every unary method of both, each cell asserting OK (the call
+// The authorization matrix, end to end through the gateway to the registry,
+// the indicator and the budget service: every role × its own area / another
+// area / the area above × every unary method of the three, each cell asserting OK (the call
 // went through and the service did it) or PERMISSION_DENIED. The expectations
 // are written out below, independently of the policy code they check.
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "common/testing/testing.h"
 #include "gtest/gtest.h"
+#include "services/budget/catalog_data.h"
 #include "services/gateway/gateway_harness.h"
 #include "services/indicator/catalog_data.h"
 #include "tests/gateway_test_data.h"
@@ -23,6 +24,7 @@ namespace htx::gateway {
 namespace {
 
 namespace iv1 = ::htx::indicator::v1;
+namespace bv1 = ::htx::budget::v1;
 
 using ::htx::testing::Context;
 
@@ -86,6 +88,8 @@ const std::vector<std::string> kDepartmentGrants = {
     "/htx.indicator.v1.IndicatorService/GetValue",
     "/htx.indicator.v1.IndicatorService/BatchUpsertValues",
     "/htx.indicator.v1.IndicatorService/SetLock",
+    "/htx.budget.v1.BudgetService/GetNeed",
+    "/htx.budget.v1.BudgetService/CreateFundingRecord",
 };
 
 // kInternal: service-to-service calls (SetLock, made by reporting).
@@ -143,12 +147,68 @@ std::string LockName(const std::string& unit) {
   return absl::StrCat(unit, "/indicator-locks/", kYear);
 }
 
+// The budget data of the matrix: two needs per unit of the shipped 2026
+// catalog, one of them (I.2) an amount without its source, a failed finding.
+std::string NeedName(const std::string& unit, const std::string& code) {
+  return absl::StrCat(unit, "/budget-needs/", kYear, "/", code);
+}
+
+std::string FailedBudgetFinding(const std::string& unit) {
+  return absl::StrCat(unit, "/budget-findings/", kYear, "/I.2/source-split");
+}
+
 class AuthorizationMatrixTest : public ::testing::Test {
  public:
   AuthorizationMatrixTest() {
     SeedRegistry(harness_.registry());
     SeedIndicator();
+    SeedBudget();
   }
+
+  // Imports the shipped budget catalog and writes two needs for every unit
+  // of the matrix, as an operator directly on the budget service.
+  void SeedBudget() {
+    absl::StatusOr<bv1::ImportCatalogRequest> shipped =
+        budget::LoadCatalogFile(budget::kCatalog2026Path);
+    ASSERT_TRUE(shipped.ok()) << shipped.status();
+    budget_catalog_ = *std::move(shipped);
+    bv1::BudgetService::Stub& stub = harness_.budget().stub();
+    bv1::Catalog imported;
+    HTX_ASSERT_OK(stub.ImportCatalog(Context().get(), budget_catalog_, &imported));
+    for (const char* unit : {kHanoi, kHcmc, kOwnCommune, kOtherCommune, kHcmcCommune}) {
+      bv1::BatchUpsertNeedsRequest upsert;
+      upsert.set_parent(unit);
+      upsert.set_year(kYear);
+      upsert.set_source_system("ke-hoach-381");
+      bv1::Need* training = upsert.add_writes()->mutable_need();
+      training->set_name(NeedName(unit, "I.1.a"));
+      training->mutable_planned()->set_local_dong(1107000000);
+      bv1::Need* information = upsert.add_writes()->mutable_need();
+      information->set_name(NeedName(unit, "I.2"));
+      information->mutable_planned()->set_unspecified_dong(316000000);
+      bv1::BatchUpsertNeedsResponse written;
+      HTX_ASSERT_OK(stub.BatchUpsertNeeds(Context().get(), upsert, &written));
+    }
+  }
+
+  // A new allocation on `unit`'s training need, made directly in the budget
+  // service, for cells that delete one.
+  std::string FreshFundingRecord(const std::string& unit) {
+    bv1::CreateFundingRecordRequest request;
+    request.set_parent(NeedName(unit, "I.1.a"));
+    request.set_source_system("matrix");
+    bv1::FundingRecord* record = request.mutable_record();
+    record->set_kind(bv1::FUNDING_RECORD_KIND_ALLOCATION);
+    record->mutable_date()->set_year(2026);
+    record->mutable_date()->set_month(3);
+    record->mutable_date()->set_day(1);
+    record->mutable_amounts()->set_local_dong(500000000);
+    bv1::FundingRecord created;
+    HTX_EXPECT_OK(harness_.budget().stub().CreateFundingRecord(Context().get(), request, &created));
+    return created.name();
+  }
+
+  const bv1::ImportCatalogRequest& budget_catalog() const { return budget_catalog_; }
 
   // Imports the shipped catalog and writes the excerpt for every unit of the
   // matrix, as an operator directly on the indicator service.
@@ -215,6 +275,7 @@ class AuthorizationMatrixTest : public ::testing::Test {
   GatewayHarness harness_;
   int organizations_ = 0;
   iv1::ImportCatalogRequest catalog_;
+  bv1::ImportCatalogRequest budget_catalog_;
 };
 
 // Which targets a method can point at at all.
@@ -476,6 +537,152 @@ std::vector<Method<iv1::IndicatorService::Stub>> IndicatorMethods() {
   };
 }
 
+std::vector<Method<bv1::BudgetService::Stub>> BudgetMethods() {
+  using Stub = bv1::BudgetService::Stub;
+  using T = AuthorizationMatrixTest;
+  return {
+      {"GetCatalog", Kind::kRead, Applies::kNoArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target&) {
+         bv1::GetCatalogRequest r;
+         r.set_name(kCatalog);
+         bv1::Catalog out;
+         return s.GetCatalog(c, r, &out);
+       }},
+      {"ListCatalogs", Kind::kRead, Applies::kNoArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target&) {
+         bv1::ListCatalogsRequest r;
+         bv1::ListCatalogsResponse out;
+         return s.ListCatalogs(c, r, &out);
+       }},
+      {"GetLine", Kind::kRead, Applies::kNoArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target&) {
+         bv1::GetLineRequest r;
+         r.set_name(absl::StrCat(kCatalog, "/lines/I.3.1"));
+         bv1::Line out;
+         return s.GetLine(c, r, &out);
+       }},
+      {"ListLines", Kind::kRead, Applies::kNoArea,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target&) {
+         bv1::ListLinesRequest r;
+         r.set_parent(kCatalog);
+         bv1::ListLinesResponse out;
+         return s.ListLines(c, r, &out);
+       }},
+      {"ImportCatalog", Kind::kAdmin, Applies::kNoArea,
+       [](T& t, Stub& s, grpc::ClientContext* c, const Target&) {
+         // The same catalog again: a real import that changes no figure.
+         bv1::Catalog out;
+         return s.ImportCatalog(c, t.budget_catalog(), &out);
+       }},
+      {"GetNeed", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::GetNeedRequest r;
+         r.set_name(NeedName(DataUnit(t), "I.1.a"));
+         bv1::Need out;
+         return s.GetNeed(c, r, &out);
+       }},
+      {"ListNeeds", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::ListNeedsRequest r;
+         r.set_parent(DataUnit(t));
+         r.set_year(kYear);
+         bv1::ListNeedsResponse out;
+         return s.ListNeeds(c, r, &out);
+       }},
+      {"UpdateNeed", Kind::kWrite, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         // The seeded figure again, so that every cell starts the same.
+         bv1::UpdateNeedRequest r;
+         r.mutable_need()->set_name(NeedName(DataUnit(t), "I.1.a"));
+         r.mutable_need()->mutable_planned()->set_local_dong(1107000000);
+         r.mutable_update_mask()->add_paths("planned.local_dong");
+         r.set_source_system("matrix");
+         bv1::Need out;
+         return s.UpdateNeed(c, r, &out);
+       }},
+      {"BatchUpsertNeeds", Kind::kWrite, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         const std::string unit = DataUnit(t);
+         bv1::BatchUpsertNeedsRequest r;
+         r.set_parent(unit);
+         r.set_year(kYear);
+         r.set_source_system("matrix");
+         bv1::Need* need = r.add_writes()->mutable_need();
+         need->set_name(NeedName(unit, "I.1.b"));
+         need->set_beneficiaries(3490);
+         need->mutable_planned()->set_local_dong(6777000000);
+         bv1::BatchUpsertNeedsResponse out;
+         return s.BatchUpsertNeeds(c, r, &out);
+       }},
+      {"CreateFundingRecord", Kind::kWrite, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::CreateFundingRecordRequest r;
+         r.set_parent(NeedName(DataUnit(t), "I.1.a"));
+         r.set_source_system("matrix");
+         r.mutable_record()->set_kind(bv1::FUNDING_RECORD_KIND_DISBURSEMENT);
+         r.mutable_record()->mutable_date()->set_year(2026);
+         r.mutable_record()->mutable_date()->set_month(6);
+         r.mutable_record()->mutable_date()->set_day(30);
+         r.mutable_record()->mutable_amounts()->set_local_dong(1000000);
+         bv1::FundingRecord out;
+         return s.CreateFundingRecord(c, r, &out);
+       }},
+      {"ListFundingRecords", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::ListFundingRecordsRequest r;
+         r.set_parent(absl::StrCat(DataUnit(t), "/budget-needs/", kYear));
+         bv1::ListFundingRecordsResponse out;
+         return s.ListFundingRecords(c, r, &out);
+       }},
+      {"DeleteFundingRecord", Kind::kWrite, Applies::kDataUnit,
+       [](T& t, Stub& s, grpc::ClientContext* c, const Target& target) {
+         bv1::DeleteFundingRecordRequest r;
+         r.set_name(t.FreshFundingRecord(DataUnit(target)));
+         bv1::DeleteFundingRecordResponse out;
+         return s.DeleteFundingRecord(c, r, &out);
+       }},
+      {"GetRollup", Kind::kRead, Applies::kAboveCommune,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::GetRollupRequest r;
+         r.set_unit(t.unit);
+         r.set_year(kYear);
+         bv1::Rollup out;
+         return s.GetRollup(c, r, &out);
+       }},
+      {"ListFindings", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::ListFindingsRequest r;
+         r.set_parent(DataUnit(t));
+         r.set_year(kYear);
+         bv1::ListFindingsResponse out;
+         return s.ListFindings(c, r, &out);
+       }},
+      {"ExplainFinding", Kind::kWrite, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         bv1::ExplainFindingRequest r;
+         r.set_name(FailedBudgetFinding(DataUnit(t)));
+         r.set_text("Bản in chỉ ghi tổng kinh phí, chưa phân theo nguồn");
+         bv1::Finding out;
+         return s.ExplainFinding(c, r, &out);
+       }},
+      {"GetLock", Kind::kRead, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         type::v1::GetLockRequest r;
+         r.set_name(absl::StrCat(DataUnit(t), "/budget-locks/", kYear));
+         type::v1::Lock out;
+         return s.GetLock(c, r, &out);
+       }},
+      {"SetLock", Kind::kInternal, Applies::kDataUnit,
+       [](T&, Stub& s, grpc::ClientContext* c, const Target& t) {
+         type::v1::SetLockRequest r;
+         r.set_name(absl::StrCat(DataUnit(t), "/budget-locks/", kYear));
+         r.set_locked(false);
+         type::v1::Lock out;
+         return s.SetLock(c, r, &out);
+       }},
+  };
+}
+
 // Runs every cell of `methods` of `service` through `stub` and returns how
 // many there were.
 template <typename Stub>
@@ -528,7 +735,14 @@ TEST_F(AuthorizationMatrixTest, EveryRoleAreaAndMethod) {
   // (8 × (1 + 4 × 2 + 3) = 96); GetTable at every area (1 + 4 × 3 + 3 = 16);
   // GetRollup at the nation and provinces (1 + 4 × 3 + 1 = 14). 18 + 96 + 16 + 14.
   EXPECT_EQ(indicator_cells, 144);
-  EXPECT_EQ(registry_cells + indicator_cells, 278);
+  auto budget = bv1::BudgetService::NewStub(harness_.channel());
+  const int budget_cells =
+      RunMatrix(*this, harness_, "htx.budget.v1.BudgetService", *budget, BudgetMethods());
+  // Budget: the 5 catalog methods once per principal (6 × 5 = 30); the 11
+  // methods about a unit's needs, records, findings and locks as the
+  // indicator's 8 (11 × 12 = 132); GetRollup at the nation and provinces (14).
+  EXPECT_EQ(budget_cells, 176);
+  EXPECT_EQ(registry_cells + indicator_cells + budget_cells, 454);
 }
 
 TEST_F(AuthorizationMatrixTest, TheChangeFeedIsNationWide) {

@@ -13,8 +13,8 @@
 #include "common/server/health_client.h"
 #include "common/testing/testing.h"
 #include "gtest/gtest.h"
-#include "htx/budget/v1/budget.grpc.pb.h"
 #include "htx/gateway/v1/audit.grpc.pb.h"
+#include "htx/reporting/v1/reporting.grpc.pb.h"
 #include "services/gateway/gateway_harness.h"
 #include "tests/gateway_test_data.h"
 
@@ -226,30 +226,30 @@ TEST_F(GatewayTest, HealthAndReflectionAnswerForTheGateway) {
 }
 
 TEST_F(GatewayTest, AServiceWithoutABackendIsUnavailableAfterTheChecks) {
-  // The harness runs no budget service: a call is refused when out of scope,
-  // and UNAVAILABLE only once allowed.
-  htx::budget::v1::GetRollupRequest request;
-  request.set_unit(kHcmc);
-  request.set_year(2026);
-  auto get_rollup_as = [&](const std::string& scope) {
-    grpc::GenericStub budget(harness_.channel());
+  // The harness runs no reporting service: a call is refused when out of
+  // scope, and UNAVAILABLE only once allowed.
+  htx::reporting::v1::ListSubmissionsRequest request;
+  request.set_campaign("campaigns/ke-hoach-2026");
+  request.set_parent(kHcmc);
+  auto list_as = [&](const std::string& scope) {
+    grpc::GenericStub reporting(harness_.channel());
     grpc::Slice slice(request.SerializeAsString());
     grpc::ByteBuffer bytes(&slice, 1);
     grpc::ByteBuffer reply;
     auto context = GatewayHarness::WithToken(harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, scope));
     grpc::Status status;
     absl::Notification done;
-    budget.UnaryCall(context.get(), "/htx.budget.v1.BudgetService/GetRollup", grpc::StubOptions(),
-                     &bytes, &reply, [&](grpc::Status s) {
-                       status = s;
-                       done.Notify();
-                     });
+    reporting.UnaryCall(context.get(), "/htx.reporting.v1.ReportingService/ListSubmissions",
+                        grpc::StubOptions(), &bytes, &reply, [&](grpc::Status s) {
+                          status = s;
+                          done.Notify();
+                        });
     done.WaitForNotification();
     return status;
   };
-  EXPECT_THAT(get_rollup_as(kHanoi),
+  EXPECT_THAT(list_as(kHanoi),
               StatusIsWithReason(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE"));
-  EXPECT_THAT(get_rollup_as(kHcmc), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(list_as(kHcmc), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(GatewayTest, ConnectJsonEdgeServesCurlStyleCalls) {

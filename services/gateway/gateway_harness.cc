@@ -69,10 +69,11 @@ GatewayHarness::GatewayHarness(Options options) {
   audit_ = OrDie(AuditLog::Open(store_.get()), "audit log");
 
   GatewayOptions gateway_options;
-  // Both services verify the principal with testing::TestInternalKey(), the
+  // The services verify the principal with testing::TestInternalKey(), the
   // key the gateway signs with.
   gateway_options.backends = {{"htx.registry.v1.RegistryService", registry_.address()},
-                              {"htx.indicator.v1.IndicatorService", indicator_.address()}};
+                              {"htx.indicator.v1.IndicatorService", indicator_.address()},
+                              {"htx.budget.v1.BudgetService", budget_.address()}};
   gateway_options.jwt = jwt_.get();
   gateway_options.identities = identities_.get();
   gateway_options.internal_key = testing::TestInternalKey();

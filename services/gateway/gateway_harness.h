@@ -1,5 +1,5 @@
-// The gateway in front of a real registry and a real indicator service, all on
-// port 0 with temp stores, with a fresh ES256 signing key and an identities
+// The gateway in front of a real registry, indicator and budget service, all
+// on port 0 with temp stores, with a fresh ES256 signing key and an identities
 // file: the fixture of the gateway's integration tests and benchmarks.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include "common/auth/credentials.h"
 #include "common/storage/store.h"
 #include "common/testing/testing.h"
+#include "services/budget/budget_harness.h"
 #include "services/gateway/gateway_service.h"
 #include "services/indicator/indicator_harness.h"
 #include "services/registry/registry_harness.h"
@@ -30,10 +31,11 @@ class GatewayHarness {
   ~GatewayHarness();
 
   registry::RegistryHarness& registry() { return registry_; }
-  // The indicator service behind the gateway (its registry is its own
-  // FakeRegistry, not registry()). The budget and reporting services have no
-  // backend here: calls to them answer UNAVAILABLE once allowed.
+  // The indicator and budget services behind the gateway (their registry is
+  // their own FakeRegistry, not registry()). The reporting service has no
+  // backend here: calls to it answer UNAVAILABLE once allowed.
   indicator::IndicatorHarness& indicator() { return indicator_; }
+  budget::BudgetHarness& budget() { return budget_; }
   // Plain channel to the gateway: callers add their own credentials.
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const std::string& address() const { return server_->address(); }
@@ -60,6 +62,7 @@ class GatewayHarness {
   testing::TempDir dir_;
   registry::RegistryHarness registry_;
   indicator::IndicatorHarness indicator_;
+  budget::BudgetHarness budget_;
   auth::KeyPair signing_;
   std::string identities_path_;
   std::unique_ptr<auth::JwtVerifier> jwt_;
