@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/server/caller.h"
+#include "common/server/health_client.h"
 #include "common/status/status.h"
 
 namespace htx::server {
@@ -29,6 +30,14 @@ std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   return context;
+}
+
+int WaitReady(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+              absl::string_view addr, int timeout_seconds) {
+  if (WaitUntilServing(channel, service, absl::Seconds(timeout_seconds))) return 0;
+  std::fprintf(stderr, "wait-ready: %s is not serving after %d s\n", std::string(addr).c_str(),
+               timeout_seconds);
+  return kExitError;
 }
 
 int PrintFailure(absl::string_view tool, absl::string_view what, const absl::Status& status) {

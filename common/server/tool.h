@@ -35,6 +35,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ToolChannel(const std::string& ad
 // hanging it.
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration timeout);
 
+// The wait-ready command: 0 once `service` at `addr` reports SERVING within
+// `timeout_seconds`, else kExitError after saying so.
+int WaitReady(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+              absl::string_view addr, int timeout_seconds);
+
 // Prints "tool: what: CODE (REASON): message" to stderr; returns kExitError.
 int PrintFailure(absl::string_view tool, absl::string_view what, const absl::Status& status);
 

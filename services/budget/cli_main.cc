@@ -359,13 +359,8 @@ int Run(const std::vector<std::string>& args) {
   auto stub = v1::BudgetService::NewStub(*channel);
 
   if (command == "wait-ready" && operands == 0) {
-    if (server::WaitUntilServing(*channel, "htx.budget.v1.BudgetService",
-                                 absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)))) {
-      return 0;
-    }
-    std::fprintf(stderr, "wait-ready: %s is not serving after %d s\n", addr.c_str(),
-                 absl::GetFlag(FLAGS_timeout_seconds));
-    return kExitError;
+    return server::WaitReady(*channel, "htx.budget.v1.BudgetService", addr,
+                             absl::GetFlag(FLAGS_timeout_seconds));
   }
   if (command == "import-catalog" && operands == 0) return ImportCatalogCommand(*stub);
   if (command == "load-appendix" && operands == 1) return LoadAppendixCommand(*stub, args[1]);

@@ -427,13 +427,8 @@ int Run(const std::vector<std::string>& args) {
   auto stub = v1::RegistryService::NewStub(*channel);
 
   if (command == "wait-ready" && operands == 0) {
-    if (server::WaitUntilServing(*channel, "htx.registry.v1.RegistryService",
-                                 absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds)))) {
-      return 0;
-    }
-    std::fprintf(stderr, "wait-ready: %s is not serving after %d s\n", addr.c_str(),
-                 absl::GetFlag(FLAGS_timeout_seconds));
-    return kExitError;
+    return server::WaitReady(*channel, "htx.registry.v1.RegistryService", addr,
+                             absl::GetFlag(FLAGS_timeout_seconds));
   }
 
   if (command == "import-units" && operands == 0) return ImportUnitsCommand(*stub);
