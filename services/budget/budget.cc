@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -284,27 +285,48 @@ absl::Status Budget::CheckCatalogReplaceable(const CatalogView& view,
                  absl::StrCat(api::CatalogName(year),
                               " has a locked unit-year: reopen it before changing the catalog"));
   }
-  // Every stored need and record of the year must keep its line.
-  std::string orphan;
-  auto keep = [&](absl::string_view key, absl::string_view) {
-    std::vector<absl::string_view> parts = KeyParts(key);
-    if (parts.size() >= 4 && view.FindLine(parts[3]) == nullptr) {
-      orphan = absl::StrCat(parts[2], "/", kNeedsCollection, "/", year, "/", parts[3]);
-      return false;
-    }
-    return true;
-  };
-  for (storage::Family family : {needs_, record_ids_}) {
-    absl::Status scanned = read.scan(family, absl::StrCat(Year4(year), "|"), keep);
-    if (!scanned.ok()) return scanned;
-    if (!orphan.empty()) {
-      return Error(absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
-                   absl::StrCat("the new catalog drops the line of ", orphan,
-                                ", which has data; keep the line or delete the data first"),
-                   {{"resource", orphan}});
-    }
+  // Every stored need and record of the year must keep a line it still
+  // fits: a line dropped, a leaf with amounts turned parent (its amounts
+  // would vanish from every total) or a split taken away would lose data.
+  std::string resource;
+  std::string problem;
+  absl::Status scanned = api::ScanStored<v1::Need>(
+      read, needs_, absl::StrCat(Year4(year), "|"), "need",
+      [&](absl::string_view, const v1::Need& need) {
+        if (view.FindLine(need.line()) == nullptr) {
+          problem = "drops the line of";
+        } else if (!CheckNeed(view, need, "need").ok()) {
+          problem = "changes the line (children or source split) under the amounts of";
+        } else {
+          return true;
+        }
+        resource = need.name();
+        return false;
+      });
+  if (scanned.ok() && resource.empty()) {
+    scanned = api::ScanStored<v1::FundingRecord>(
+        read, records_, absl::StrCat(Year4(year), "|"), "funding record",
+        [&](absl::string_view key, const v1::FundingRecord& record) {
+          std::vector<absl::string_view> parts = KeyParts(key);
+          const v1::Line* line = parts.size() == 6 ? view.FindLine(parts[4]) : nullptr;
+          if (line == nullptr) {
+            problem = "drops the line of";
+          } else if (line->has_children() ||
+                     !CheckRecordAmounts(*line, record.amounts(), "amounts").ok()) {
+            problem = "changes the line (children or source split) under";
+          } else {
+            return true;
+          }
+          resource = record.name();
+          return false;
+        });
   }
-  return absl::OkStatus();
+  if (!scanned.ok()) return scanned;
+  if (resource.empty()) return absl::OkStatus();
+  return Error(absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
+               absl::StrCat("the new catalog ", problem, " ", resource,
+                            ", which has data; keep the line as it is or change the data first"),
+               {{"resource", resource}});
 }
 
 void Budget::ImportCatalog(const v1::ImportCatalogRequest& request, v1::Catalog* response,
@@ -532,6 +554,25 @@ absl::StatusOr<v1::Need> Budget::WriteNeedInTxn(storage::Txn& txn, const Catalog
                               *found ? " changed since it was read; get it again and retry"
                                      : " was never written, so it has no etag"),
                  {{"field", etag_field}, {"resource", write.need().name()}});
+  }
+  // need.line is output only: an unknown code is the name's fault.
+  if (catalog.FindLine(name->code) == nullptr) {
+    return InvalidField(Sub(need_field, "name"),
+                        absl::StrCat("no line \"", name->code, "\" in ", catalog.catalog().name()));
+  }
+  // The computed total is output only, though it lies under an input path;
+  // so is all of planned on a parent (the sums of its children).
+  const bool parent = catalog.FindLine(name->code)->has_children();
+  for (const std::string& path : write.update_mask().paths()) {
+    if (path == "planned.total_dong") {
+      return InvalidField(Sub(field, "update_mask"),
+                          "path \"planned.total_dong\" is output only (the sum of the sources)");
+    }
+    if (parent && (path == "planned" || absl::StartsWith(path, "planned."))) {
+      return InvalidField(Sub(field, "update_mask"),
+                          absl::StrCat("path \"", path, "\": line ", name->code,
+                                       " has children, its amounts are their sums"));
+    }
   }
   v1::Need merged = *found ? stored : v1::Need();
   if (write.update_mask().paths().empty()) {

@@ -3,7 +3,9 @@
 namespace htx::budget {
 
 BudgetHarness::BudgetHarness(Options options) {
-  store_ = testing::OpenTestStore(dir_.Sub("budget"), Budget::ColumnFamilies(), options.now);
+  store_ =
+      testing::OpenTestStore(options.store_dir.empty() ? dir_.Sub("budget") : options.store_dir,
+                             Budget::ColumnFamilies(), options.now);
   budget_ = std::make_unique<Budget>(
       store_.get(), options.registry != nullptr ? options.registry : &fake_registry_,
       [now = options.now] { return now; });

@@ -23,6 +23,10 @@ class BudgetHarness {
     absl::Time now = testing::TestNow();
     // The registry the service asks; null = the harness's FakeRegistry.
     registry::RegistryClient* registry = nullptr;
+    // Where the store lives; empty = a temp dir of the harness's own. A
+    // directory outliving the harness lets a second harness reopen the store
+    // (durability tests).
+    std::string store_dir;
   };
   BudgetHarness() : BudgetHarness(Options{}) {}
   explicit BudgetHarness(Options options);
