@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -69,6 +71,57 @@ class RowBatch {
         IdempotentWrite(method, request_id, row, result(index), std::move(mutate));
     write.done = [state = state_, index](absl::Status status, bool replayed) {
       state->Finish(index, status, replayed);
+    };
+    store.Submit(std::move(write));
+  }
+
+  // A row for SubmitRows: row `index`, the message `row`, idempotent by
+  // `request_id` under the method.
+  struct Row {
+    int index;
+    absl::string_view request_id;
+    const google::protobuf::Message* row;
+  };
+  // Writes row `index` (one of SubmitRows' rows) through `write`.
+  using WriteRow =
+      std::function<void(int index, const std::function<absl::Status(storage::Txn&)>& write)>;
+
+  // Queues `rows` as ONE mutation, so that the writer takes a message in one
+  // turn: `mutate(txn, write_row)` must call `write_row` once for each row,
+  // which runs the row as its own part of the mutation (Txn::RunPart):
+  // idempotent exactly as Submit's rows, and rolled back alone on error. The
+  // rows are finished once the mutation is durable; if it is not, the rows
+  // written are finished with its error.
+  void SubmitRows(storage::Store& store, absl::string_view method, const std::vector<Row>& rows,
+                  std::function<void(storage::Txn&, const WriteRow&)> mutate) {
+    struct Part {
+      std::string request_id;
+      uint64_t digest = 0;
+      absl::Status outcome = absl::InternalError("the row was not written");
+      bool replayed = false;
+    };
+    // Digests are taken here, off the writer thread.
+    auto parts = std::make_shared<absl::flat_hash_map<int, Part>>();
+    for (const Row& row : rows) {
+      Part& part = (*parts)[row.index];
+      part.request_id = ScopedRequestId(method, row.request_id);
+      part.digest = DigestMessage(*row.row);
+    }
+    storage::WriteRequest write;
+    write.mutate = [state = state_, parts, mutate = std::move(mutate)](storage::Txn& txn) {
+      mutate(txn, [&](int index, const std::function<absl::Status(storage::Txn&)>& write_row) {
+        Part& part = parts->at(index);
+        part.outcome =
+            txn.RunPart(part.request_id, part.digest, state->response->mutable_results(index),
+                        write_row, &part.replayed);
+      });
+      return absl::OkStatus();
+    };
+    write.done = [state = state_, parts](absl::Status status, bool) {
+      for (auto& [index, part] : *parts) {
+        const bool written = part.outcome.ok() && !part.replayed;
+        state->Finish(index, written && !status.ok() ? status : part.outcome, part.replayed);
+      }
     };
     store.Submit(std::move(write));
   }

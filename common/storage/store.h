@@ -30,7 +30,6 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
-class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace htx::storage {
@@ -83,12 +82,24 @@ class Txn {
   // The commit time of this group (the store's clock).
   absl::Time now() const { return now_; }
 
+  // Runs `mutate` as a part of this mutation that succeeds or fails on its
+  // own, as a WriteRequest with these fields would (e.g. one row of a bulk
+  // message, so that a message takes one writer turn, not one per row):
+  // idempotent by `request_id` with the same record, replay and
+  // REQUEST_ID_REUSED, its changes carrying `request_id`; an error rolls back
+  // this part's writes and sequences only. `*replayed` says whether it was a
+  // replay. The part is durable only if the enclosing mutation commits.
+  absl::Status RunPart(absl::string_view request_id, uint64_t request_digest,
+                       google::protobuf::Message* response,
+                       const std::function<absl::Status(Txn&)>& mutate, bool* replayed);
+
  private:
   friend class Store;
-  Txn(class Store* store, rocksdb::WriteBatchWithIndex* batch, absl::Time now)
-      : store_(store), batch_(batch), now_(now) {}
+  class Writes;  // this group's writes so far, with save points
+  Txn(class Store* store, Writes* writes, absl::Time now)
+      : store_(store), writes_(writes), now_(now) {}
   class Store* store_;
-  rocksdb::WriteBatchWithIndex* batch_;
+  Writes* writes_;
   absl::Time now_;
   std::string request_id_;
 };

@@ -1,8 +1,12 @@
 #include "common/storage/store.h"
 
 #include <atomic>
+#include <functional>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/testing/testing.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -171,6 +175,123 @@ TEST(StoreTest, QueuedWritesCompleteWhenTheStoreCloses) {
   EXPECT_EQ(acknowledged.load(), 200);
   auto store = OpenStore(dir.path());
   EXPECT_EQ(store->last_sequence(), 200u);
+}
+
+TEST(StoreTest, ScanInAMutationMergesTheGroupsWritesWithTheStore) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  for (const char* key : {"p/1", "p/3", "p/5", "q/1"}) {
+    HTX_ASSERT_OK(store->Write(PutRequest(*store, key, "stored")));
+  }
+  std::vector<std::string> seen;
+  WriteRequest request;
+  request.mutate = [&](Txn& txn) {
+    const Family things = store->family("things");
+    txn.Put(things, "p/2", "new");
+    txn.Put(things, "p/3", "replaced");
+    txn.Delete(things, "p/5");
+    txn.Put(things, "p/6", "gone");
+    txn.Delete(things, "p/6");
+    txn.Put(things, "q/0", "new");
+    return txn.Scan(things, "p/", [&](absl::string_view key, absl::string_view value) {
+      seen.push_back(absl::StrCat(key, "=", value));
+      return true;
+    });
+  };
+  HTX_ASSERT_OK(store->Write(std::move(request)));
+  EXPECT_EQ(seen, (std::vector<std::string>{"p/1=stored", "p/2=new", "p/3=replaced"}));
+  auto value = store->Get(store->family("things"), "p/5");
+  ASSERT_TRUE(value.ok());
+  EXPECT_FALSE(value->has_value());
+}
+
+TEST(StoreTest, PartsOfAMutationFailReplayAndRollBackOnTheirOwn) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const Family things = store->family("things");
+  auto put = [&](std::string key) {
+    return [things, key](Txn& txn) {
+      txn.Put(things, key, "v");
+      txn.RecordChange(key, type::v1::CHANGE_KIND_CREATED, nullptr);
+      return absl::OkStatus();
+    };
+  };
+  google::protobuf::Int64Value first, again, other;
+  first.set_value(42);
+  std::vector<absl::Status> outcomes;
+  std::vector<bool> replays;
+  WriteRequest request;
+  request.mutate = [&](Txn& txn) {
+    auto run = [&](absl::string_view id, uint64_t digest, google::protobuf::Message* response,
+                   const std::function<absl::Status(Txn&)>& mutate) {
+      bool replayed = true;
+      outcomes.push_back(txn.RunPart(id, digest, response, mutate, &replayed));
+      replays.push_back(replayed);
+    };
+    run("Rows/a", 1, &first, put("a"));
+    // A failing part takes back its writes and sequence, and nothing else.
+    run("Rows/b", 2, nullptr, [&](Txn& txn) {
+      txn.Put(things, "b", "v");
+      txn.RecordChange("b", type::v1::CHANGE_KIND_CREATED, nullptr);
+      return absl::FailedPreconditionError("no");
+    });
+    run("Rows/a", 1, &again, put("a2"));  // a replay, within the group
+    run("Rows/a", 9, &other, put("a3"));  // the same id for something else
+    // A part inside a part is undone with it.
+    run("", 0, nullptr, [&](Txn& txn) {
+      bool replayed = false;
+      HTX_EXPECT_OK(txn.RunPart("Rows/c", 3, nullptr, put("c"), &replayed));
+      return absl::AbortedError("undo c too");
+    });
+    run("Rows/d", 4, nullptr, put("d"));
+    return absl::OkStatus();
+  };
+  HTX_ASSERT_OK(store->Write(std::move(request)));
+  ASSERT_EQ(outcomes.size(), 6u);
+  HTX_EXPECT_OK(outcomes[0]);
+  EXPECT_FALSE(replays[0]);
+  EXPECT_THAT(outcomes[1], StatusIs(absl::StatusCode::kFailedPrecondition));
+  HTX_EXPECT_OK(outcomes[2]);
+  EXPECT_TRUE(replays[2]);
+  EXPECT_EQ(again.value(), 42);
+  EXPECT_THAT(outcomes[3],
+              StatusIsWithReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED"));
+  EXPECT_FALSE(replays[3]);
+  EXPECT_THAT(outcomes[4], StatusIs(absl::StatusCode::kAborted));
+  HTX_EXPECT_OK(outcomes[5]);
+
+  for (const char* key : {"a", "d"}) {
+    auto value = store->Get(things, key);
+    ASSERT_TRUE(value.ok());
+    EXPECT_TRUE(value->has_value()) << key;
+  }
+  for (const char* key : {"b", "a2", "a3", "c"}) {
+    auto value = store->Get(things, key);
+    ASSERT_TRUE(value.ok());
+    EXPECT_FALSE(value->has_value()) << key;
+  }
+  auto changes = store->ListChanges(0, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].sequence(), 1u);
+  EXPECT_EQ((*changes)[0].resource(), "a");
+  EXPECT_EQ((*changes)[0].request_id(), "Rows/a");
+  EXPECT_EQ((*changes)[1].sequence(), 2u);
+  EXPECT_EQ((*changes)[1].resource(), "d");
+  EXPECT_EQ((*changes)[1].request_id(), "Rows/d");
+
+  // The parts' idempotency records are a write request's: a later request
+  // with the same id replays the part's response.
+  google::protobuf::Int64Value later;
+  WriteRequest replay;
+  replay.request_id = "Rows/a";
+  replay.request_digest = 1;
+  replay.response = &later;
+  replay.mutate = put("never");
+  bool replayed = false;
+  HTX_ASSERT_OK(store->Write(std::move(replay), &replayed));
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(later.value(), 42);
 }
 
 TEST(StoreTest, OpenFailsClearlyOnAnUnusablePath) {

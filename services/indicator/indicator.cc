@@ -403,6 +403,26 @@ void PageByIndex(const api::Page& page, size_t start, Items& all, Keep keep, Pre
   }
 }
 
+// The cell of `write` (named by `field`) as stored. Numbers are kept
+// canonical ("2962", not "02962.0"), so equal figures compare equal and no-op
+// writes make no revision.
+absl::StatusOr<v1::CellValue> CanonicalCell(const CatalogView& catalog, const ValueName& name,
+                                            const v1::ValueWrite& write, absl::string_view field) {
+  v1::CellValue cell = write.value();
+  if (cell.state() != v1::VALUE_STATE_NUMBER) {
+    cell.clear_number();
+    return cell;
+  }
+  const v1::Indicator* indicator = catalog.FindIndicator(name.code);
+  absl::StatusOr<Decimal> number =
+      Decimal::Parse(cell.number(), absl::StrCat(field, ".value.number"),
+                     indicator != nullptr ? indicator->max_decimals() : 6,
+                     indicator == nullptr || indicator->allow_negative());
+  if (!number.ok()) return number.status();
+  cell.set_number(number->ToString());
+  return cell;
+}
+
 // Why a write to `unit` (named by `field`) is refused after CheckUnits said
 // `check` (not OK): the registry does not know the unit, or could not tell.
 absl::Status UnitRefusal(const absl::Status& check, absl::string_view field,
@@ -1061,8 +1081,8 @@ absl::StatusOr<v1::ListValueHistoryResponse> Indicator::ListValueHistory(
 }
 
 absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
-    storage::Txn& txn, const CatalogView& catalog, const ValueName& name,
-    const v1::ValueWrite& write, absl::string_view field, const v1::Provenance& provenance) const {
+    storage::Txn& txn, const ValueName& name, const v1::ValueWrite& write,
+    const v1::CellValue& cell, absl::string_view field, const v1::Provenance& provenance) const {
   const std::string key = ValueKey(name);
   v1::IndicatorValue stored;
   absl::StatusOr<bool> found = txn.GetProto(values_, key, &stored);
@@ -1074,20 +1094,6 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
                               *found ? " changed since it was read; get it again and retry"
                                      : " was never written, so it has no etag"),
                  {{"field", etag_field}, {"resource", write.name()}});
-  }
-  // Numbers are kept canonical ("2962", not "02962.0"), so equal figures
-  // compare equal and no-op writes make no revision.
-  v1::CellValue cell = write.value();
-  if (cell.state() == v1::VALUE_STATE_NUMBER) {
-    const v1::Indicator* indicator = catalog.FindIndicator(name.code);
-    absl::StatusOr<Decimal> number =
-        Decimal::Parse(cell.number(), absl::StrCat(field, ".value.number"),
-                       indicator != nullptr ? indicator->max_decimals() : 6,
-                       indicator == nullptr || indicator->allow_negative());
-    if (!number.ok()) return number.status();
-    cell.set_number(number->ToString());
-  } else {
-    cell.clear_number();
   }
   if (*found && SameCell(stored.value(), cell) &&
       stored.provenance().comment() == write.comment()) {
@@ -1114,6 +1120,18 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
   txn.RecordChange(value.name(),
                    *found ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED, &value);
   return value;
+}
+
+absl::StatusOr<bool> Indicator::HasExplanations(const Reader& read, absl::string_view unit,
+                                                int year) const {
+  bool any = false;
+  absl::Status scanned = read.scan(explanations_, FindingsPrefix(unit, year),
+                                   [&](absl::string_view, absl::string_view) {
+                                     any = true;
+                                     return false;
+                                   });
+  if (!scanned.ok()) return scanned;
+  return any;
 }
 
 absl::Status Indicator::ClearStaleExplanations(storage::Txn& txn, const CatalogView& catalog,
@@ -1213,8 +1231,12 @@ void Indicator::BatchUpsertValues(const v1::BatchUpsertValuesRequest& request,
     *provenance.mutable_write_time() = ToTimestamp(txn.now());
     provenance.set_request_id(request.request_id());
     for (int i = 0; i < request.writes_size(); ++i) {
-      absl::StatusOr<v1::IndicatorValue> value = WriteValueInTxn(
-          txn, view, (*names)[i], request.writes(i), absl::StrCat("writes[", i, "]"), provenance);
+      const std::string field = absl::StrCat("writes[", i, "]");
+      absl::StatusOr<v1::CellValue> cell =
+          CanonicalCell(view, (*names)[i], request.writes(i), field);
+      if (!cell.ok()) return cell.status();
+      absl::StatusOr<v1::IndicatorValue> value =
+          WriteValueInTxn(txn, (*names)[i], request.writes(i), *cell, field, provenance);
       if (!value.ok()) return value.status();  // the store rolls back the whole batch
       *response->add_values() = *std::move(value);
     }
@@ -1243,24 +1265,29 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
   if (request.source_system().size() > kMaxSourceSystem) {
     return done(InvalidField("source_system", "at most 64 characters"));
   }
-  api::RowBatch<v1::IngestValuesResponse> batch(request.rows_size(), response, std::move(done));
+  using Batch = api::RowBatch<v1::IngestValuesResponse>;
+  Batch batch(request.rows_size(), response, std::move(done));
 
-  const std::string author_copy(author);
-  // Rows that passed the checks below wait for their units' registry check.
+  // A row that passed the checks below, with what the writer needs of it
+  // worked out here, off the writer thread.
   struct Checked {
     int index;
-    std::string unit;
-    std::function<absl::Status(storage::Txn&)> mutate;
+    ValueName name;
+    std::string field;
+    std::shared_ptr<const LoadedCatalog> catalog;  // the one checked against
+    v1::CellValue cell;                            // CanonicalCell's
   };
   auto checked_rows = std::make_shared<std::vector<Checked>>();
   std::vector<std::string> units;
   absl::flat_hash_set<std::string> unit_set;
+  // A message names a year or two: each catalog is looked up once.
+  absl::flat_hash_map<int, absl::StatusOr<std::shared_ptr<const LoadedCatalog>>> catalogs;
   for (int i = 0; i < request.rows_size(); ++i) {
     const v1::ValueWrite& row = request.rows(i);
-    const std::string field = absl::StrCat("rows[", i, "]");
-    type::v1::RowResult* result = batch.result(i);
+    std::string field = absl::StrCat("rows[", i, "]");
     absl::StatusOr<ValueName> name = absl::UnknownError("unset");
     absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = absl::UnknownError("unset");
+    absl::StatusOr<v1::CellValue> cell = absl::UnknownError("unset");
     absl::Status invalid = api::RequireRowRequestId(row.request_id(), field + ".request_id");
     if (invalid.ok()) {
       name = ParseValueName(row.name(), field + ".name");
@@ -1270,51 +1297,93 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
       invalid = InvalidField(field + ".comment", "at most 2000 characters");
     }
     if (invalid.ok()) {
-      catalog = LoadCatalog(name->year);
+      auto loaded = catalogs.find(name->year);
+      if (loaded == catalogs.end()) {
+        loaded = catalogs.emplace(name->year, LoadCatalog(name->year)).first;
+      }
+      catalog = loaded->second;
       invalid = catalog.status();
     }
     if (invalid.ok()) invalid = CheckWrite(*(*catalog)->view, row, field);
+    if (invalid.ok()) {
+      cell = CanonicalCell(*(*catalog)->view, *name, row, field);
+      invalid = cell.status();
+    }
     if (!invalid.ok()) {
       batch.Reject(i, invalid);
       continue;
     }
-    auto mutate = [this, &row, &request, name = *name, field, checked = *catalog, author_copy,
-                   result](storage::Txn& txn) -> absl::Status {
-      const Reader read = TxnReader(txn);
-      absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(name.year, read);
-      if (!catalog.ok()) return catalog.status();
-      const CatalogView& view = *(*catalog)->view;
-      if (*catalog != checked) {
-        if (absl::Status s = CheckWrite(view, row, field); !s.ok()) return s;
-      }
-      if (absl::Status s = CheckUnlocked(read, name.unit, name.year); !s.ok()) return s;
-      v1::Provenance provenance;
-      provenance.set_author(author_copy);
-      provenance.set_source_system(request.source_system());
-      *provenance.mutable_write_time() = ToTimestamp(txn.now());
-      provenance.set_request_id(row.request_id());
-      absl::StatusOr<v1::IndicatorValue> value =
-          WriteValueInTxn(txn, view, name, row, field, provenance);
-      if (!value.ok()) return value.status();
-      result->set_resource(value->name());
-      return ClearStaleExplanations(txn, view, name.unit, name.year);
-    };
     if (unit_set.insert(name->unit).second) units.push_back(name->unit);
-    checked_rows->push_back(Checked{i, name->unit, std::move(mutate)});
+    checked_rows->push_back(
+        Checked{i, *std::move(name), std::move(field), *std::move(catalog), *std::move(cell)});
   }
   if (checked_rows->empty()) return;
-  CheckUnits(std::move(units), [this, &request, batch, checked_rows](UnitChecks checks) mutable {
+  CheckUnits(std::move(units), [this, &request, batch, checked_rows,
+                                author = std::string(author)](UnitChecks checks) mutable {
+    std::vector<Batch::Row> rows;
+    auto queued = std::make_shared<std::vector<Checked>>();
     for (Checked& row : *checked_rows) {
-      const absl::Status& check = checks[row.unit];
+      const absl::Status& check = checks[row.name.unit];
       if (!check.ok()) {
-        batch.Reject(row.index,
-                     UnitRefusal(check, absl::StrCat("rows[", row.index, "].name"), row.unit));
+        batch.Reject(row.index, UnitRefusal(check, row.field + ".name", row.name.unit));
         continue;
       }
       const v1::ValueWrite& message = request.rows(row.index);
-      batch.Submit(*store_, "IngestValues", row.index, message.request_id(), message,
-                   std::move(row.mutate));
+      rows.push_back(Batch::Row{row.index, message.request_id(), &message});
+      queued->push_back(std::move(row));
     }
+    if (rows.empty()) return;
+    // One mutation for the message: what a unit-year's rows share (catalog,
+    // lock, whether it has explanations) is read once, as no row of the
+    // message can change it; each row then commits or fails on its own.
+    auto write_rows = [this, &request, batch, queued, author](
+                          storage::Txn& txn, const Batch::WriteRow& write_row) mutable {
+      const Reader read = TxnReader(txn);
+      v1::Provenance provenance;
+      provenance.set_author(author);
+      provenance.set_source_system(request.source_system());
+      *provenance.mutable_write_time() = ToTimestamp(txn.now());
+      struct Shared {
+        absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog;
+        absl::Status unlocked;
+        absl::StatusOr<bool> explained;
+      };
+      absl::flat_hash_map<std::pair<std::string, int>, Shared> unit_years;
+      for (const Checked& row : *queued) {
+        const ValueName& name = row.name;
+        auto [it, first] = unit_years.try_emplace({name.unit, name.year});
+        Shared& shared = it->second;
+        if (first) {
+          shared.catalog = LoadCatalog(name.year, read);
+          shared.unlocked = CheckUnlocked(read, name.unit, name.year);
+          shared.explained = HasExplanations(read, name.unit, name.year);
+        }
+        write_row(row.index, [&](storage::Txn& txn) -> absl::Status {
+          if (!shared.catalog.ok()) return shared.catalog.status();
+          const CatalogView& view = *(*shared.catalog)->view;
+          const v1::ValueWrite& write = request.rows(row.index);
+          const v1::CellValue* cell = &row.cell;
+          absl::StatusOr<v1::CellValue> rechecked;
+          if (*shared.catalog != row.catalog) {  // imported again since the checks
+            if (absl::Status s = CheckWrite(view, write, row.field); !s.ok()) return s;
+            rechecked = CanonicalCell(view, name, write, row.field);
+            if (!rechecked.ok()) return rechecked.status();
+            cell = &*rechecked;
+          }
+          if (!shared.unlocked.ok()) return shared.unlocked;
+          provenance.set_request_id(write.request_id());
+          absl::StatusOr<v1::IndicatorValue> value =
+              WriteValueInTxn(txn, name, write, *cell, row.field, provenance);
+          if (!value.ok()) return value.status();
+          batch.result(row.index)->set_resource(value->name());
+          // Without explanations there is nothing to clear, and no row adds one.
+          if (!shared.explained.ok()) return shared.explained.status();
+          if (!*shared.explained) return absl::OkStatus();
+          return ClearStaleExplanations(txn, view, name.unit, name.year);
+        });
+      }
+    };
+    batch.SubmitRows(*store_, "IngestValues", rows, std::move(write_rows));
   });
 }
 

@@ -162,12 +162,15 @@ class Indicator {
                                           int year) const;
   // FAILED_PRECONDITION (LOCKED) when the unit-year is locked.
   absl::Status CheckUnlocked(const Reader& read, absl::string_view unit, int year) const;
-  // Writes one checked value: etag, canonical number, revision, history, change.
-  absl::StatusOr<v1::IndicatorValue> WriteValueInTxn(storage::Txn& txn, const CatalogView& catalog,
-                                                     const ValueName& name,
+  // Writes one checked value as `cell` (CanonicalCell's): etag, revision,
+  // history, change.
+  absl::StatusOr<v1::IndicatorValue> WriteValueInTxn(storage::Txn& txn, const ValueName& name,
                                                      const v1::ValueWrite& write,
+                                                     const v1::CellValue& cell,
                                                      absl::string_view field,
                                                      const v1::Provenance& provenance) const;
+  // Whether any explanation of a unit-year is stored.
+  absl::StatusOr<bool> HasExplanations(const Reader& read, absl::string_view unit, int year) const;
   // Drops the explanations of a unit-year whose left or right no longer hold
   // (for registry comparisons only the left: the writer cannot ask the registry).
   absl::Status ClearStaleExplanations(storage::Txn& txn, const CatalogView& catalog,
