@@ -1213,8 +1213,9 @@ TEST(IndicatorRegistryTest, DerivedRowsShowTheRealRegistrysCount) {
     HTX_ASSERT_OK(registry_harness.stub().CreateOrganization(Context().get(), create, &created));
   }
 
-  GrpcRegistryClient client(server::SignedChannel(
-      registry_harness.address(), testing::TestInternalKey(), IndicatorServicePrincipal()));
+  registry::GrpcRegistryClient client(
+      server::SignedChannel(registry_harness.address(), testing::TestInternalKey(),
+                            registry::ServicePrincipal("service:htx-indicator")));
   IndicatorHarness::Options options;
   options.registry = &client;
   IndicatorHarness harness(options);
@@ -1230,8 +1231,9 @@ TEST(IndicatorRegistryTest, DerivedRowsShowTheRealRegistrysCount) {
   EXPECT_EQ(table.rows(1).cells(0).registry_value().number(), "2");
 
   // A registry nobody answers at: the table comes back, without figures.
-  GrpcRegistryClient dead(
-      server::SignedChannel("127.0.0.1:1", testing::TestInternalKey(), IndicatorServicePrincipal()),
+  registry::GrpcRegistryClient dead(
+      server::SignedChannel("127.0.0.1:1", testing::TestInternalKey(),
+                            registry::ServicePrincipal("service:htx-indicator")),
       absl::Milliseconds(300));
   IndicatorHarness::Options dead_options;
   dead_options.registry = &dead;
@@ -1386,8 +1388,9 @@ TEST(IndicatorRegistryTest, WritesNeedAUnitTheRealRegistryKnows) {
       registry::MakeUnit(kProvince, registry::v1::UNIT_KIND_CITY, "Thành phố Hà Nội");
   registry::v1::ImportUnitsResponse imported;
   HTX_ASSERT_OK(registry_harness.stub().ImportUnits(Context().get(), units, &imported));
-  GrpcRegistryClient client(server::SignedChannel(
-      registry_harness.address(), testing::TestInternalKey(), IndicatorServicePrincipal()));
+  registry::GrpcRegistryClient client(
+      server::SignedChannel(registry_harness.address(), testing::TestInternalKey(),
+                            registry::ServicePrincipal("service:htx-indicator")));
   IndicatorHarness::Options options;
   options.registry = &client;
   IndicatorHarness harness(options);

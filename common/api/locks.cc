@@ -56,12 +56,13 @@ absl::Status UnitYearLocks::CheckUnlocked(const Reader& read, absl::string_view 
                {{"resource", lock->name()}});
 }
 
-absl::StatusOr<bool> UnitYearLocks::AnyLocked(const Reader& read, int year) const {
-  bool locked = false;
+absl::StatusOr<std::optional<std::string>> UnitYearLocks::FirstLocked(const Reader& read,
+                                                                      int year) const {
+  std::optional<std::string> locked;
   absl::Status scanned =
       ScanStored<type::v1::Lock>(read, family_, absl::StrCat(Year4(year), "|"), "lock",
                                  [&](absl::string_view, type::v1::Lock lock) {
-                                   locked = lock.locked();
+                                   if (lock.locked()) locked = lock.name();
                                    return !locked;
                                  });
   if (!scanned.ok()) return scanned;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,9 +32,9 @@ class UnitYearLocks {
   absl::StatusOr<type::v1::Lock> Read(const Reader& read, absl::string_view unit, int year) const;
   // FAILED_PRECONDITION (LOCKED) when the unit-year is locked.
   absl::Status CheckUnlocked(const Reader& read, absl::string_view unit, int year) const;
-  // Whether any unit-year of `year` is locked (a catalog of a year with a
-  // locked unit-year must not change under it).
-  absl::StatusOr<bool> AnyLocked(const Reader& read, int year) const;
+  // The name of a locked unit-year of `year`, if any (a catalog of a year
+  // with a locked unit-year must not change under it).
+  absl::StatusOr<std::optional<std::string>> FirstLocked(const Reader& read, int year) const;
 
   absl::StatusOr<type::v1::Lock> Get(const Reader& read,
                                      const type::v1::GetLockRequest& request) const;

@@ -278,12 +278,13 @@ absl::StatusOr<std::shared_ptr<const Budget::LoadedCatalog>> Budget::LoadCatalog
 absl::Status Budget::CheckCatalogReplaceable(const CatalogView& view,
                                              const api::Reader& read) const {
   const int year = view.catalog().year();
-  absl::StatusOr<bool> locked = locks_.AnyLocked(read, year);
+  absl::StatusOr<std::optional<std::string>> locked = locks_.FirstLocked(read, year);
   if (!locked.ok()) return locked.status();
-  if (*locked) {
-    return Error(absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
-                 absl::StrCat(api::CatalogName(year),
-                              " has a locked unit-year: reopen it before changing the catalog"));
+  if (locked->has_value()) {
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
+        absl::StrCat(api::CatalogName(year), " cannot be replaced while ", **locked, " is locked"),
+        {{"resource", **locked}});
   }
   // Every stored need and record of the year must keep a line it still
   // fits: a line dropped, a leaf with amounts turned parent (its amounts

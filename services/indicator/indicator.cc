@@ -34,110 +34,29 @@ constexpr int kMaxWrites = 1000;
 constexpr size_t kMaxSourceSystem = 64;
 constexpr size_t kMaxComment = 2000;
 constexpr size_t kMaxExplanation = 4000;  // characters, as the contract counts them
-constexpr size_t kMaxHolder = 200;
-constexpr size_t kMaxReason = 1000;
 constexpr int64_t kRevisionCeiling = 999999999999;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
-
-bool AllDigits(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool AgencyId(absl::string_view s) {
-  return !s.empty() && s.size() <= 40 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-';
-  });
-}
-
-// UTF-8 code points: the contract limits texts in characters, not bytes.
-size_t Characters(absl::string_view text) {
-  return std::count_if(text.begin(), text.end(),
-                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-}
 
 // ---- Units and names ----------------------------------------------------------
 
-// Which prefix of the values family a unit lives in; roll-ups scan one level.
-enum class Level { kProvince, kCommune, kAgency };
-
-char LevelCode(Level level) {
-  switch (level) {
-    case Level::kProvince:
-      return 'P';
-    case Level::kCommune:
-      return 'C';
-    case Level::kAgency:
-      return 'A';
-  }
-  return '?';
-}
-
-struct Unit {
-  Level level = Level::kProvince;
-  std::string province;  // "provinces/01"
-};
-
-// The registry's unit names: provinces/{2 digits}[/communes/{5 digits}|/agencies/{id}].
-absl::StatusOr<Unit> ParseUnit(absl::string_view name, absl::string_view field) {
-  if (name.empty()) return RequiredField(field);
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if ((parts.size() == 2 || parts.size() == 4) && parts[0] == "provinces" && parts[1].size() == 2 &&
-      AllDigits(parts[1])) {
-    Unit unit;
-    unit.province = absl::StrCat("provinces/", parts[1]);
-    if (parts.size() == 2) return unit;
-    if (parts[2] == "communes" && parts[3].size() == 5 && AllDigits(parts[3])) {
-      unit.level = Level::kCommune;
-      return unit;
-    }
-    if (parts[2] == "agencies" && AgencyId(parts[3])) {
-      unit.level = Level::kAgency;
-      return unit;
-    }
-  }
-  return InvalidField(field,
-                      absl::StrCat("\"", name,
-                                   "\" is not a unit name (provinces/{2 digits}"
-                                   "[/communes/{5 digits}|/agencies/{id}])"),
-                      "INVALID_NAME");
-}
-
-// The level of a name ParseValueName (or ParseUnit) has accepted.
-Level LevelOf(absl::string_view unit) {
-  if (absl::StrContains(unit, "/communes/")) return Level::kCommune;
-  if (absl::StrContains(unit, "/agencies/")) return Level::kAgency;
-  return Level::kProvince;
-}
-
-// Plan years as the catalog accepts them; four digits keep keys ordered.
-absl::Status CheckYear(int year, absl::string_view field) {
-  if (year == 0) return RequiredField(field);
-  if (year < 2000 || year > 2100) return InvalidField(field, "a plan year 2000..2100");
-  return absl::OkStatus();
-}
-
-std::string Year4(int year) { return absl::StrFormat("%04d", year); }
-
-std::string CatalogName(int year) { return absl::StrCat("catalogs/", year); }
-std::string CatalogKey(int year) { return absl::StrCat("c/", Year4(9999 - year)); }
-std::string VersionKey(int year) { return absl::StrCat("v/", Year4(year)); }
-
-absl::StatusOr<int> ParseCatalogName(absl::string_view name, absl::string_view field) {
-  if (name.empty()) return RequiredField(field);
-  int year = 0;
-  if (!absl::ConsumePrefix(&name, "catalogs/") || name.size() != 4 || !AllDigits(name) ||
-      !absl::SimpleAtoi(name, &year) || year < 2000 || year > 2100) {
-    return InvalidField(field, "must be catalogs/{year}, e.g. catalogs/2026", "INVALID_NAME");
-  }
-  return year;
-}
-
-std::string UnitYearPrefix(absl::string_view unit, int year) {
-  return absl::StrCat(Year4(year), "|", std::string(1, LevelCode(LevelOf(unit))), "|", unit, "|");
-}
+using api::CatalogName;
+using api::Characters;
+using api::CheckChildUnits;
+using api::CheckRollupUnit;
+using api::CheckYear;
+using api::Corrupt;
+using api::IndexPosition;
+using api::LevelOf;
+using api::PageByIndex;
+using api::ParseCatalogName;
+using api::ParseStored;
+using api::ParseUnit;
+using api::ParseYearSegment;
+using api::ScanStored;
+using api::ToTimestamp;
+using api::Unit;
+using api::UnitYearPrefix;
+using api::Year4;
+using Level = api::UnitLevel;
 
 std::string ValueKey(const ValueName& name) {
   return absl::StrCat(UnitYearPrefix(name.unit, name.year), name.column, "|", name.code);
@@ -147,43 +66,8 @@ std::string HistoryKey(absl::string_view value_key, int64_t revision) {
   return absl::StrCat(value_key, "|", absl::StrFormat("%012d", kRevisionCeiling - revision));
 }
 
-std::string LockKey(absl::string_view unit, int year) {
-  return absl::StrCat(Year4(year), "|", unit);
-}
-
-std::string LockName(absl::string_view unit, int year) {
-  return absl::StrCat(unit, "/indicator-locks/", year);
-}
-
 std::string FindingsPrefix(absl::string_view unit, int year) {
   return absl::StrCat(unit, "/indicator-findings/", year, "/");
-}
-
-absl::StatusOr<int> ParseYearSegment(absl::string_view text, absl::string_view field,
-                                     absl::string_view shape) {
-  int year = 0;
-  if (text.size() != 4 || !AllDigits(text) || !absl::SimpleAtoi(text, &year) || year < 2000 ||
-      year > 2100) {
-    return InvalidField(field, absl::StrCat("must be ", shape), "INVALID_NAME");
-  }
-  return year;
-}
-
-struct UnitYear {
-  std::string unit;
-  int year = 0;
-};
-
-absl::StatusOr<UnitYear> ParseLockName(absl::string_view name, absl::string_view field) {
-  constexpr absl::string_view kShape = "{unit}/indicator-locks/{year}";
-  if (name.empty()) return RequiredField(field);
-  std::vector<absl::string_view> parts = absl::StrSplit(name, "/indicator-locks/");
-  if (parts.size() != 2)
-    return InvalidField(field, absl::StrCat("must be ", kShape), "INVALID_NAME");
-  if (absl::Status s = ParseUnit(parts[0], field).status(); !s.ok()) return s;
-  absl::StatusOr<int> year = ParseYearSegment(parts[1], field, kShape);
-  if (!year.ok()) return year.status();
-  return UnitYear{std::string(parts[0]), *year};
 }
 
 struct FindingName {
@@ -326,38 +210,6 @@ bool Reported(const v1::CellValue& cell) {
   return cell.state() == v1::VALUE_STATE_NUMBER || cell.state() == v1::VALUE_STATE_DASH;
 }
 
-absl::Status Corrupt(absl::string_view what, absl::string_view key) {
-  return Error(absl::StatusCode::kDataLoss, "CORRUPT_RECORD",
-               absl::StrCat(what, " record ", key, " does not parse"));
-}
-
-template <typename Message>
-absl::Status ParseStored(absl::string_view bytes, absl::string_view what, absl::string_view key,
-                         Message* message) {
-  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Corrupt(what, key);
-  }
-  return absl::OkStatus();
-}
-
-// Visits the records of type Message under `prefix` through `read` (the
-// store or a mutation's Txn), parsed: `fn(key, record)` returns false to stop.
-// DATA_LOSS naming `what` at the first record that does not parse.
-template <typename Message, typename Reader, typename Fn>
-absl::Status ScanStored(const Reader& read, storage::Family family, absl::string_view prefix,
-                        absl::string_view what, Fn fn) {
-  absl::Status parsed;
-  absl::Status scanned =
-      read.scan(family, prefix, [&](absl::string_view key, absl::string_view bytes) {
-        Message record;
-        parsed = ParseStored(bytes, what, key, &record);
-        if (!parsed.ok()) return false;
-        return fn(key, std::move(record));
-      });
-  if (!scanned.ok()) return scanned;
-  return parsed;
-}
-
 // INVALID_ARGUMENT naming `field` unless `table` is empty (no filter) or a
 // table of the catalog of `year`.
 absl::Status CheckTable(const CatalogView& view, int year, const std::string& table,
@@ -375,32 +227,6 @@ bool DeclaresColumn(const CatalogView& view, const std::string& table, const std
     }
   }
   return false;
-}
-
-// Where a page over an in-memory list starts. Positions are indexes, which
-// is sound because the order depends only on the catalog version.
-absl::StatusOr<size_t> IndexPosition(const api::Page& page) {
-  size_t start = 0;
-  if (!page.position.empty() && !absl::SimpleAtoi(page.position, &start)) {
-    return InvalidField("page_token", "malformed", "INVALID_PAGE_TOKEN");
-  }
-  return start;
-}
-
-// Adds `present(item)` to `out` for the items of `all` from `start` on that
-// `keep` accepts, a page at most; sets `*next_page_token` where the next page
-// starts when one follows.
-template <typename Items, typename Keep, typename Present, typename Out>
-void PageByIndex(const api::Page& page, size_t start, Items& all, Keep keep, Present present,
-                 google::protobuf::RepeatedPtrField<Out>* out, std::string* next_page_token) {
-  for (size_t i = start; i < all.size(); ++i) {
-    if (!keep(all[i])) continue;
-    if (out->size() == page.size) {
-      *next_page_token = page.NextToken(absl::StrCat(i));
-      return;
-    }
-    *out->Add() = present(all[i]);
-  }
 }
 
 // The cell of `write` (named by `field`) as stored. Numbers are kept
@@ -423,20 +249,6 @@ absl::StatusOr<v1::CellValue> CanonicalCell(const CatalogView& catalog, const Va
   return cell;
 }
 
-// Why a write to `unit` (named by `field`) is refused after CheckUnits said
-// `check` (not OK): the registry does not know the unit, or could not tell.
-absl::Status UnitRefusal(const absl::Status& check, absl::string_view field,
-                         absl::string_view unit) {
-  if (check.code() == absl::StatusCode::kNotFound) {
-    return InvalidField(field, absl::StrCat("the registry knows no unit ", unit), "UNKNOWN_UNIT");
-  }
-  return Error(absl::StatusCode::kUnavailable, "REGISTRY_UNAVAILABLE",
-               absl::StrCat(field, ": the unit ", unit,
-                            " could not be checked with the registry; nothing was written, "
-                            "retry later"),
-               {{"field", field}});
-}
-
 }  // namespace
 
 // ---- Plumbing -------------------------------------------------------------------
@@ -450,31 +262,12 @@ Indicator::Indicator(storage::Store* store, RegistryClient* registry,
     : store_(store),
       registry_(registry),
       clock_(std::move(clock)),
+      units_(registry),
       catalogs_(store->family(kCatalogs)),
       values_(store->family(kValues)),
       history_(store->family(kHistory)),
-      locks_(store->family(kLocks)),
+      locks_(store->family(kLocks), "indicator-locks", "its values and explanations"),
       explanations_(store->family(kExplanations)) {}
-
-Indicator::Reader Indicator::StoreReader() const {
-  Reader reader;
-  reader.get = [this](storage::Family family, absl::string_view key) {
-    return store_->Get(family, key);
-  };
-  reader.scan = [this](storage::Family family, absl::string_view prefix,
-                       const storage::ScanFn& fn) { return store_->Scan(family, prefix, "", fn); };
-  return reader;
-}
-
-Indicator::Reader Indicator::TxnReader(storage::Txn& txn) {
-  Reader reader;
-  reader.get = [&txn](storage::Family family, absl::string_view key) {
-    return txn.Get(family, key);
-  };
-  reader.scan = [&txn](storage::Family family, absl::string_view prefix,
-                       const storage::ScanFn& fn) { return txn.Scan(family, prefix, fn); };
-  return reader;
-}
 
 void Indicator::Submit(absl::string_view method, absl::string_view request_id,
                        const google::protobuf::Message& request,
@@ -486,47 +279,12 @@ void Indicator::Submit(absl::string_view method, absl::string_view request_id,
 
 absl::StatusOr<std::shared_ptr<const Indicator::LoadedCatalog>> Indicator::LoadCatalog(
     int year, const Reader& read) const {
-  absl::StatusOr<std::optional<std::string>> etag = read.get(catalogs_, VersionKey(year));
-  if (!etag.ok()) return etag.status();
-  if (!etag->has_value()) return NotFound(CatalogName(year));
-  {
-    absl::MutexLock lock(&cache_mu_);
-    auto it = cache_.find(year);
-    if (it != cache_.end() && it->second->record.etag() == **etag) return it->second;
-  }
-  auto loaded = std::make_shared<LoadedCatalog>();
-  absl::StatusOr<bool> found = [&]() -> absl::StatusOr<bool> {
-    absl::StatusOr<std::optional<std::string>> bytes = read.get(catalogs_, CatalogKey(year));
-    if (!bytes.ok()) return bytes.status();
-    if (!bytes->has_value()) return false;
-    if (absl::Status s = ParseStored(**bytes, "catalog", CatalogKey(year), &loaded->record);
-        !s.ok()) {
-      return s;
-    }
-    return true;
-  }();
-  if (!found.ok()) return found.status();
-  if (!*found) return NotFound(CatalogName(year));
-  absl::StatusOr<std::shared_ptr<const CatalogView>> view =
-      CatalogView::Build(loaded->record.input());
-  if (!view.ok()) {
-    // It was accepted when imported: only a change of the rules since can
-    // refuse it, which is the operator's to fix, not the caller's input.
-    return Error(
-        absl::StatusCode::kFailedPrecondition, "CATALOG_UNREADABLE",
-        absl::StrCat(CatalogName(year), " no longer passes the catalog checks; import it again: ",
-                     view.status().message()));
-  }
-  loaded->view = *std::move(view);
-  std::shared_ptr<const LoadedCatalog> result = std::move(loaded);
-  absl::MutexLock lock(&cache_mu_);
-  cache_[year] = result;
-  return result;
+  return catalogs_.Load(year, read);
 }
 
 absl::StatusOr<std::shared_ptr<const Indicator::LoadedCatalog>> Indicator::LoadCatalog(
     int year) const {
-  return LoadCatalog(year, StoreReader());
+  return LoadCatalog(year, api::StoreReader(*store_));
 }
 
 absl::StatusOr<ValueMap> Indicator::ReadValues(const Reader& read, absl::string_view unit,
@@ -540,35 +298,6 @@ absl::StatusOr<ValueMap> Indicator::ReadValues(const Reader& read, absl::string_
       });
   if (!scanned.ok()) return scanned;
   return values;
-}
-
-absl::StatusOr<type::v1::Lock> Indicator::ReadLock(const Reader& read, absl::string_view unit,
-                                                   int year) const {
-  type::v1::Lock lock;
-  absl::StatusOr<std::optional<std::string>> bytes = read.get(locks_, LockKey(unit, year));
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->has_value()) {
-    if (absl::Status s = ParseStored(**bytes, "lock", LockKey(unit, year), &lock); !s.ok()) {
-      return s;
-    }
-    return lock;
-  }
-  // Never set: unlocked, with an etag so that a first SetLock can be
-  // conditional too.
-  lock.set_name(LockName(unit, year));
-  lock.set_etag(api::ComputeEtag(lock));
-  return lock;
-}
-
-absl::Status Indicator::CheckUnlocked(const Reader& read, absl::string_view unit, int year) const {
-  absl::StatusOr<type::v1::Lock> lock = ReadLock(read, unit, year);
-  if (!lock.ok()) return lock.status();
-  if (!lock->locked()) return absl::OkStatus();
-  return Error(absl::StatusCode::kFailedPrecondition, "LOCKED",
-               absl::StrCat(lock->name(), " is locked",
-                            lock->holder().empty() ? "" : absl::StrCat(" by ", lock->holder()),
-                            ": its values and explanations are read-only until reopened"),
-               {{"resource", lock->name()}});
 }
 
 absl::StatusOr<std::vector<v1::Finding>> Indicator::Findings(const CatalogView& catalog,
@@ -683,78 +412,18 @@ void Indicator::FetchFigures(std::shared_ptr<const LoadedCatalog> catalog, const
   }
 }
 
-void Indicator::CheckUnits(std::vector<std::string> units,
-                           std::function<void(UnitChecks)> done) const {
-  UnitChecks checks;
-  std::vector<std::string> ask;
-  {
-    absl::MutexLock lock(&units_mu_);
-    for (std::string& unit : units) {
-      // Without a registry, units are not checked (the service's behaviour
-      // before unit checks): a deployment without --registry_addr trusts its
-      // writers' unit names.
-      if (registry_ == nullptr || known_units_.contains(unit)) {
-        checks[unit] = absl::OkStatus();
-      } else {
-        ask.push_back(std::move(unit));
-      }
-    }
-  }
-  if (ask.empty()) return done(std::move(checks));
-  struct Pending {
-    std::mutex mu;
-    size_t remaining = 0;
-    UnitChecks checks;
-    std::function<void(UnitChecks)> done;
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->remaining = ask.size();
-  pending->checks = std::move(checks);
-  pending->done = std::move(done);
-  for (const std::string& unit : ask) {
-    registry::v1::GetUnitRequest request;
-    request.set_name(unit);
-    registry_->GetUnit(request, [this, pending, unit](absl::StatusOr<registry::v1::Unit> found) {
-      absl::Status status = found.status();
-      if (status.ok()) {
-        absl::MutexLock lock(&units_mu_);
-        known_units_.insert(unit);
-      } else if (status.code() != absl::StatusCode::kNotFound) {
-        // Callers see REGISTRY_UNAVAILABLE; operators need the cause.
-        server::Log("warn", "registry unit check unavailable",
-                    {{"unit", unit}, {"error", status.ToString()}});
-      }
-      {
-        std::lock_guard<std::mutex> lock(pending->mu);
-        pending->checks[unit] = std::move(status);
-        if (--pending->remaining > 0) return;
-      }
-      pending->done(std::move(pending->checks));
-    });
-  }
-}
-
 // ---- Catalogs --------------------------------------------------------------------
 
 absl::Status Indicator::CheckCatalogReplaceable(const CatalogView& view, const Reader& read) const {
   const int year = view.catalog().year();
-  absl::Status inner;
-  absl::Status scanned = read.scan(
-      locks_, absl::StrCat(Year4(year), "|"), [&](absl::string_view key, absl::string_view bytes) {
-        type::v1::Lock lock;
-        inner = ParseStored(bytes, "lock", key, &lock);
-        if (!inner.ok()) return false;
-        if (lock.locked()) {
-          inner = Error(absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
-                        absl::StrCat(CatalogName(year), " cannot be replaced while ", lock.name(),
-                                     " is locked"),
-                        {{"resource", lock.name()}});
-          return false;
-        }
-        return true;
-      });
-  if (!scanned.ok()) return scanned;
-  if (!inner.ok()) return inner;
+  absl::StatusOr<std::optional<std::string>> locked = locks_.FirstLocked(read, year);
+  if (!locked.ok()) return locked.status();
+  if (locked->has_value()) {
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "CATALOG_IN_USE",
+        absl::StrCat(CatalogName(year), " cannot be replaced while ", **locked, " is locked"),
+        {{"resource", **locked}});
+  }
 
   absl::StatusOr<std::shared_ptr<const LoadedCatalog>> old = LoadCatalog(year, read);
   if (!old.ok()) {
@@ -778,7 +447,8 @@ absl::Status Indicator::CheckCatalogReplaceable(const CatalogView& view, const R
     if (drops) break;
   }
   if (!drops) return absl::OkStatus();
-  scanned = read.scan(
+  absl::Status inner;
+  absl::Status scanned = read.scan(
       values_, absl::StrCat(Year4(year), "|"), [&](absl::string_view key, absl::string_view bytes) {
         v1::IndicatorValue value;
         inner = ParseStored(bytes, "value", key, &value);
@@ -825,33 +495,21 @@ void Indicator::ImportCatalog(const v1::ImportCatalogRequest& request, v1::Catal
   }
 
   if (request.validate_only()) {
-    if (absl::Status s = CheckCatalogReplaceable(**view, StoreReader()); !s.ok()) return done(s);
+    if (absl::Status s = CheckCatalogReplaceable(**view, api::StoreReader(*store_)); !s.ok())
+      return done(s);
     *response = PresentCatalog(*record);
     return done(absl::OkStatus());
   }
   auto mutate = [this, year, record, view = *view, response](storage::Txn& txn) -> absl::Status {
-    const Reader read = TxnReader(txn);
+    const Reader read = api::TxnReader(txn);
     if (absl::Status s = CheckCatalogReplaceable(*view, read); !s.ok()) return s;
-    absl::StatusOr<std::optional<std::string>> existing = txn.Get(catalogs_, CatalogKey(year));
-    if (!existing.ok()) return existing.status();
     internal::CatalogRecord stored = *record;
-    *stored.mutable_update_time() = ToTimestamp(txn.now());
-    stored.set_etag(api::ComputeEtag(stored));
-    txn.PutProto(catalogs_, CatalogKey(year), stored);
-    txn.Put(catalogs_, VersionKey(year), stored.etag());
+    absl::StatusOr<bool> replaced = catalogs_.Put(txn, year, &stored, view);
+    if (!replaced.ok()) return replaced.status();
     *response = PresentCatalog(stored);
-    txn.RecordChange(
-        response->name(),
-        existing->has_value() ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
-        response);
-    // The view is already built: readers of this version need not build it
-    // again. Entries are looked up by the stored etag, so one whose commit
-    // fails is never served.
-    auto loaded = std::make_shared<LoadedCatalog>();
-    loaded->view = view;
-    loaded->record = std::move(stored);
-    absl::MutexLock lock(&cache_mu_);
-    cache_[year] = std::move(loaded);
+    txn.RecordChange(response->name(),
+                     *replaced ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
+                     response);
     return absl::OkStatus();
   };
   Submit("ImportCatalog", request.request_id(), request, response, std::move(mutate),
@@ -862,7 +520,7 @@ absl::StatusOr<v1::Catalog> Indicator::GetCatalog(const v1::GetCatalogRequest& r
   absl::StatusOr<int> year = ParseCatalogName(request.name(), "name");
   if (!year.ok()) return year.status();
   internal::CatalogRecord record;
-  absl::StatusOr<bool> found = store_->GetProto(catalogs_, CatalogKey(*year), &record);
+  absl::StatusOr<bool> found = catalogs_.Read(api::StoreReader(*store_), *year, &record);
   if (!found.ok()) return found.status();
   if (!*found) return NotFound(request.name());
   return PresentCatalog(record);
@@ -874,23 +532,13 @@ absl::StatusOr<v1::ListCatalogsResponse> Indicator::ListCatalogs(
       api::StartPage(request, request.page_size(), request.page_token());
   if (!page.ok()) return page.status();
   v1::ListCatalogsResponse response;
-  std::string last;
-  absl::Status parsed;
-  absl::Status scanned = store_->Scan(catalogs_, "c/", page->position,
-                                      [&](absl::string_view key, absl::string_view bytes) {
-                                        if (response.catalogs_size() == page->size) {
-                                          response.set_next_page_token(page->NextToken(last));
-                                          return false;
-                                        }
-                                        internal::CatalogRecord record;
-                                        parsed = ParseStored(bytes, "catalog", key, &record);
-                                        if (!parsed.ok()) return false;
-                                        last = std::string(key);
-                                        *response.add_catalogs() = PresentCatalog(record);
-                                        return true;
-                                      });
-  if (!scanned.ok()) return scanned;
-  if (!parsed.ok()) return parsed;
+  absl::Status listed = catalogs_.List(
+      *store_, *page,
+      [&](const internal::CatalogRecord& record) {
+        *response.add_catalogs() = PresentCatalog(record);
+      },
+      response.mutable_next_page_token());
+  if (!listed.ok()) return listed;
   return response;
 }
 
@@ -1015,7 +663,7 @@ absl::StatusOr<v1::ListValuesResponse> Indicator::ListValues(
   }
   std::vector<std::pair<std::string, v1::IndicatorValue>> selected;
   absl::Status scanned = ScanStored<v1::IndicatorValue>(
-      StoreReader(), values_, UnitYearPrefix(request.parent(), request.year()), "value",
+      api::StoreReader(*store_), values_, UnitYearPrefix(request.parent(), request.year()), "value",
       [&](absl::string_view, v1::IndicatorValue value) {
         const v1::Indicator* indicator = view.FindIndicator(value.indicator());
         if (indicator == nullptr) return true;
@@ -1138,14 +786,14 @@ absl::Status Indicator::ClearStaleExplanations(storage::Txn& txn, const CatalogV
                                                absl::string_view unit, int year) const {
   std::vector<std::pair<std::string, internal::ExplanationRecord>> stored;
   absl::Status scanned = ScanStored<internal::ExplanationRecord>(
-      TxnReader(txn), explanations_, FindingsPrefix(unit, year), "explanation",
+      api::TxnReader(txn), explanations_, FindingsPrefix(unit, year), "explanation",
       [&](absl::string_view key, internal::ExplanationRecord record) {
         stored.emplace_back(std::string(key), std::move(record));
         return true;
       });
   if (!scanned.ok()) return scanned;
   if (stored.empty()) return absl::OkStatus();  // the common case: nothing to re-evaluate
-  absl::StatusOr<ValueMap> values = ReadValues(TxnReader(txn), unit, year);
+  absl::StatusOr<ValueMap> values = ReadValues(api::TxnReader(txn), unit, year);
   if (!values.ok()) return values.status();
   absl::flat_hash_map<std::string, v1::Finding> findings;
   for (v1::Finding& finding : EvaluateRules(catalog, unit, *values, nullptr)) {
@@ -1211,7 +859,7 @@ void Indicator::BatchUpsertValues(const v1::BatchUpsertValuesRequest& request,
   auto mutate = [this, &request, author = std::string(author), names, checked = *catalog,
                  response](storage::Txn& txn) -> absl::Status {
     response->Clear();
-    const Reader read = TxnReader(txn);
+    const Reader read = api::TxnReader(txn);
     absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog =
         LoadCatalog(request.year(), read);
     if (!catalog.ok()) return catalog.status();
@@ -1224,7 +872,8 @@ void Indicator::BatchUpsertValues(const v1::BatchUpsertValuesRequest& request,
         }
       }
     }
-    if (absl::Status s = CheckUnlocked(read, request.parent(), request.year()); !s.ok()) return s;
+    if (absl::Status s = locks_.CheckUnlocked(read, request.parent(), request.year()); !s.ok())
+      return s;
     v1::Provenance provenance;
     provenance.set_author(author);
     provenance.set_source_system(request.source_system());
@@ -1244,14 +893,15 @@ void Indicator::BatchUpsertValues(const v1::BatchUpsertValuesRequest& request,
   };
   // Every write lies under the parent: one unit to check, before anything is
   // queued (the batch is all-or-nothing, so the first write names it).
-  CheckUnits({request.parent()}, [this, &request, response, mutate = std::move(mutate),
-                                  done = std::move(done)](UnitChecks checks) mutable {
-    if (const absl::Status& check = checks[request.parent()]; !check.ok()) {
-      return done(UnitRefusal(check, "writes[0].name", request.parent()));
-    }
-    Submit("BatchUpsertValues", request.request_id(), request, response, std::move(mutate),
-           std::move(done));
-  });
+  units_.Check(
+      {request.parent()}, [this, &request, response, mutate = std::move(mutate),
+                           done = std::move(done)](registry::UnitChecker::Checks checks) mutable {
+        if (const absl::Status& check = checks[request.parent()]; !check.ok()) {
+          return done(registry::UnitChecker::Refusal(check, "writes[0].name", request.parent()));
+        }
+        Submit("BatchUpsertValues", request.request_id(), request, response, std::move(mutate),
+               std::move(done));
+      });
 }
 
 void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string_view author,
@@ -1318,120 +968,86 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
         Checked{i, *std::move(name), std::move(field), *std::move(catalog), *std::move(cell)});
   }
   if (checked_rows->empty()) return;
-  CheckUnits(std::move(units), [this, &request, batch, checked_rows,
-                                author = std::string(author)](UnitChecks checks) mutable {
-    std::vector<Batch::Row> rows;
-    auto queued = std::make_shared<std::vector<Checked>>();
-    for (Checked& row : *checked_rows) {
-      const absl::Status& check = checks[row.name.unit];
-      if (!check.ok()) {
-        batch.Reject(row.index, UnitRefusal(check, row.field + ".name", row.name.unit));
-        continue;
-      }
-      const v1::ValueWrite& message = request.rows(row.index);
-      rows.push_back(Batch::Row{row.index, message.request_id(), &message});
-      queued->push_back(std::move(row));
-    }
-    if (rows.empty()) return;
-    // One mutation for the message: what a unit-year's rows share (catalog,
-    // lock, whether it has explanations) is read once, as no row of the
-    // message can change it; each row then commits or fails on its own.
-    auto write_rows = [this, &request, batch, queued, author](
-                          storage::Txn& txn, const Batch::WriteRow& write_row) mutable {
-      const Reader read = TxnReader(txn);
-      v1::Provenance provenance;
-      provenance.set_author(author);
-      provenance.set_source_system(request.source_system());
-      *provenance.mutable_write_time() = ToTimestamp(txn.now());
-      struct Shared {
-        absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog;
-        absl::Status unlocked;
-        absl::StatusOr<bool> explained;
-      };
-      absl::flat_hash_map<std::pair<std::string, int>, Shared> unit_years;
-      for (const Checked& row : *queued) {
-        const ValueName& name = row.name;
-        auto [it, first] = unit_years.try_emplace({name.unit, name.year});
-        Shared& shared = it->second;
-        if (first) {
-          shared.catalog = LoadCatalog(name.year, read);
-          shared.unlocked = CheckUnlocked(read, name.unit, name.year);
-          shared.explained = HasExplanations(read, name.unit, name.year);
-        }
-        write_row(row.index, [&](storage::Txn& txn) -> absl::Status {
-          if (!shared.catalog.ok()) return shared.catalog.status();
-          const CatalogView& view = *(*shared.catalog)->view;
-          const v1::ValueWrite& write = request.rows(row.index);
-          const v1::CellValue* cell = &row.cell;
-          absl::StatusOr<v1::CellValue> rechecked;
-          if (*shared.catalog != row.catalog) {  // imported again since the checks
-            if (absl::Status s = CheckWrite(view, write, row.field); !s.ok()) return s;
-            rechecked = CanonicalCell(view, name, write, row.field);
-            if (!rechecked.ok()) return rechecked.status();
-            cell = &*rechecked;
+  units_.Check(
+      std::move(units), [this, &request, batch, checked_rows, author = std::string(author)](
+                            registry::UnitChecker::Checks checks) mutable {
+        std::vector<Batch::Row> rows;
+        auto queued = std::make_shared<std::vector<Checked>>();
+        for (Checked& row : *checked_rows) {
+          const absl::Status& check = checks[row.name.unit];
+          if (!check.ok()) {
+            batch.Reject(row.index,
+                         registry::UnitChecker::Refusal(check, row.field + ".name", row.name.unit));
+            continue;
           }
-          if (!shared.unlocked.ok()) return shared.unlocked;
-          provenance.set_request_id(write.request_id());
-          absl::StatusOr<v1::IndicatorValue> value =
-              WriteValueInTxn(txn, name, write, *cell, row.field, provenance);
-          if (!value.ok()) return value.status();
-          batch.result(row.index)->set_resource(value->name());
-          // Without explanations there is nothing to clear, and no row adds one.
-          if (!shared.explained.ok()) return shared.explained.status();
-          if (!*shared.explained) return absl::OkStatus();
-          return ClearStaleExplanations(txn, view, name.unit, name.year);
-        });
-      }
-    };
-    batch.SubmitRows(*store_, "IngestValues", rows, std::move(write_rows));
-  });
+          const v1::ValueWrite& message = request.rows(row.index);
+          rows.push_back(Batch::Row{row.index, message.request_id(), &message});
+          queued->push_back(std::move(row));
+        }
+        if (rows.empty()) return;
+        // One mutation for the message: what a unit-year's rows share (catalog,
+        // lock, whether it has explanations) is read once, as no row of the
+        // message can change it; each row then commits or fails on its own.
+        auto write_rows = [this, &request, batch, queued, author](
+                              storage::Txn& txn, const Batch::WriteRow& write_row) mutable {
+          const Reader read = api::TxnReader(txn);
+          v1::Provenance provenance;
+          provenance.set_author(author);
+          provenance.set_source_system(request.source_system());
+          *provenance.mutable_write_time() = ToTimestamp(txn.now());
+          struct Shared {
+            absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog;
+            absl::Status unlocked;
+            absl::StatusOr<bool> explained;
+          };
+          absl::flat_hash_map<std::pair<std::string, int>, Shared> unit_years;
+          for (const Checked& row : *queued) {
+            const ValueName& name = row.name;
+            auto [it, first] = unit_years.try_emplace({name.unit, name.year});
+            Shared& shared = it->second;
+            if (first) {
+              shared.catalog = LoadCatalog(name.year, read);
+              shared.unlocked = locks_.CheckUnlocked(read, name.unit, name.year);
+              shared.explained = HasExplanations(read, name.unit, name.year);
+            }
+            write_row(row.index, [&](storage::Txn& txn) -> absl::Status {
+              if (!shared.catalog.ok()) return shared.catalog.status();
+              const CatalogView& view = *(*shared.catalog)->view;
+              const v1::ValueWrite& write = request.rows(row.index);
+              const v1::CellValue* cell = &row.cell;
+              absl::StatusOr<v1::CellValue> rechecked;
+              if (*shared.catalog != row.catalog) {  // imported again since the checks
+                if (absl::Status s = CheckWrite(view, write, row.field); !s.ok()) return s;
+                rechecked = CanonicalCell(view, name, write, row.field);
+                if (!rechecked.ok()) return rechecked.status();
+                cell = &*rechecked;
+              }
+              if (!shared.unlocked.ok()) return shared.unlocked;
+              provenance.set_request_id(write.request_id());
+              absl::StatusOr<v1::IndicatorValue> value =
+                  WriteValueInTxn(txn, name, write, *cell, row.field, provenance);
+              if (!value.ok()) return value.status();
+              batch.result(row.index)->set_resource(value->name());
+              // Without explanations there is nothing to clear, and no row adds one.
+              if (!shared.explained.ok()) return shared.explained.status();
+              if (!*shared.explained) return absl::OkStatus();
+              return ClearStaleExplanations(txn, view, name.unit, name.year);
+            });
+          }
+        };
+        batch.SubmitRows(*store_, "IngestValues", rows, std::move(write_rows));
+      });
 }
 
 // ---- Tables, roll-ups and findings ------------------------------------------------------
 
-namespace {
-
-// The children a roll-up may name: a province's communes, the nation's
-// provinces; agencies are never rolled up.
-absl::Status CheckChildUnits(absl::string_view unit,
-                             const google::protobuf::RepeatedPtrField<std::string>& units,
-                             absl::string_view field) {
-  absl::flat_hash_set<absl::string_view> seen;
-  for (int i = 0; i < units.size(); ++i) {
-    const std::string child_field = absl::StrCat(field, "[", i, "]");
-    absl::StatusOr<Unit> child = ParseUnit(units[i], child_field);
-    if (!child.ok()) return child.status();
-    const bool fits = unit.empty() ? child->level == Level::kProvince
-                                   : child->level == Level::kCommune && child->province == unit;
-    if (!fits) {
-      return InvalidField(child_field,
-                          absl::StrCat(units[i], " is not ",
-                                       unit.empty() ? std::string("a province")
-                                                    : absl::StrCat("a commune of ", unit)));
-    }
-    if (!seen.insert(units[i]).second) return InvalidField(child_field, "named twice");
-  }
-  return absl::OkStatus();
-}
-
-// Roll-ups are of the nation ("") or of a province.
-absl::Status CheckRollupUnit(absl::string_view unit, absl::string_view field) {
-  if (unit.empty()) return absl::OkStatus();
-  absl::StatusOr<Unit> parsed = ParseUnit(unit, field);
-  if (!parsed.ok()) return parsed.status();
-  if (parsed->level != Level::kProvince) {
-    return InvalidField(field, "roll-ups are of the nation (\"\") or of a province");
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChildren(
     absl::string_view unit, int year,
     const google::protobuf::RepeatedPtrField<std::string>& units) const {
   std::vector<std::pair<std::string, ValueMap>> children;
-  const Reader read = StoreReader();
+  const Reader read = api::StoreReader(*store_);
   if (!units.empty()) {
     for (const std::string& child : units) {
       absl::StatusOr<ValueMap> values = ReadValues(read, child, year);
@@ -1493,7 +1109,7 @@ void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable*
                [this, &request, response, source, catalog = *catalog,
                 done = std::move(done)](Figures figures) {
                  const CatalogView& view = *catalog->view;
-                 const Reader read = StoreReader();
+                 const Reader read = api::StoreReader(*store_);
                  ValueMap values;
                  absl::flat_hash_map<CellKey, int> reporting;
                  if (source == v1::TABLE_SOURCE_OWN) {
@@ -1517,7 +1133,7 @@ void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable*
                  table->set_registry_unavailable(figures.needed && !figures.figures);
                  if (source == v1::TABLE_SOURCE_OWN) {
                    absl::StatusOr<type::v1::Lock> lock =
-                       ReadLock(read, request.unit(), request.year());
+                       locks_.Read(read, request.unit(), request.year());
                    if (!lock.ok()) return done(lock.status());
                    table->set_locked(lock->locked());
                    absl::StatusOr<std::vector<v1::Finding>> findings =
@@ -1634,7 +1250,7 @@ void Indicator::ListFindings(const v1::ListFindingsRequest& request,
       [this, &request, response, start = *start, page = *page, catalog = *catalog,
        done = std::move(done)](Figures figures) {
         const CatalogView& view = *catalog->view;
-        const Reader read = StoreReader();
+        const Reader read = api::StoreReader(*store_);
         absl::StatusOr<ValueMap> values = ReadValues(read, request.parent(), request.year());
         if (!values.ok()) return done(values.status());
         absl::StatusOr<std::vector<v1::Finding>> findings =
@@ -1689,10 +1305,10 @@ void Indicator::ExplainFinding(const v1::ExplainFindingRequest& request, absl::s
                  done = std::move(done)](Figures figures) mutable {
     auto mutate = [this, &request, author, response, name,
                    figures = std::move(figures)](storage::Txn& txn) -> absl::Status {
-      const Reader read = TxnReader(txn);
+      const Reader read = api::TxnReader(txn);
       absl::StatusOr<std::shared_ptr<const LoadedCatalog>> catalog = LoadCatalog(name.year, read);
       if (!catalog.ok()) return catalog.status();
-      if (absl::Status s = CheckUnlocked(read, name.unit, name.year); !s.ok()) return s;
+      if (absl::Status s = locks_.CheckUnlocked(read, name.unit, name.year); !s.ok()) return s;
       absl::StatusOr<ValueMap> values = ReadValues(read, name.unit, name.year);
       if (!values.ok()) return values.status();
       absl::StatusOr<std::vector<v1::Finding>> findings =
@@ -1736,46 +1352,14 @@ void Indicator::ExplainFinding(const v1::ExplainFindingRequest& request, absl::s
 // ---- Locks and the change feed ---------------------------------------------------
 
 absl::StatusOr<type::v1::Lock> Indicator::GetLock(const type::v1::GetLockRequest& request) const {
-  absl::StatusOr<UnitYear> name = ParseLockName(request.name(), "name");
-  if (!name.ok()) return name.status();
-  return ReadLock(StoreReader(), name->unit, name->year);
+  return locks_.Get(api::StoreReader(*store_), request);
 }
 
 void Indicator::SetLock(const type::v1::SetLockRequest& request, type::v1::Lock* response,
                         Done done) {
-  absl::StatusOr<UnitYear> name = ParseLockName(request.name(), "name");
-  if (!name.ok()) return done(name.status());
-  if (request.locked() && request.holder().empty()) return done(RequiredField("holder"));
-  if (Characters(request.holder()) > kMaxHolder) {
-    return done(InvalidField("holder", "at most 200 characters"));
-  }
-  if (Characters(request.reason()) > kMaxReason) {
-    return done(InvalidField("reason", "at most 1000 characters"));
-  }
-  auto mutate = [this, &request, unit_year = *name, response](storage::Txn& txn) -> absl::Status {
-    absl::StatusOr<type::v1::Lock> lock = ReadLock(TxnReader(txn), unit_year.unit, unit_year.year);
-    if (!lock.ok()) return lock.status();
-    if (absl::Status s = api::CheckEtag(request.etag(), lock->etag()); !s.ok()) return s;
-    // Setting the current state again is a no-op (reporting may retry).
-    if (lock->locked() == request.locked()) {
-      *response = *std::move(lock);
-      return absl::OkStatus();
-    }
-    const bool created = !lock->has_update_time();
-    lock->set_locked(request.locked());
-    lock->set_holder(request.holder());
-    lock->set_reason(request.reason());
-    *lock->mutable_update_time() = ToTimestamp(txn.now());
-    lock->clear_etag();
-    lock->set_etag(api::ComputeEtag(*lock));
-    txn.PutProto(locks_, LockKey(unit_year.unit, unit_year.year), *lock);
-    txn.RecordChange(lock->name(),
-                     created ? type::v1::CHANGE_KIND_CREATED : type::v1::CHANGE_KIND_UPDATED,
-                     &*lock);
-    *response = *std::move(lock);
-    return absl::OkStatus();
-  };
-  Submit("SetLock", request.request_id(), request, response, std::move(mutate), std::move(done));
+  absl::StatusOr<std::function<absl::Status(storage::Txn&)>> mutate = locks_.Set(request, response);
+  if (!mutate.ok()) return done(mutate.status());
+  Submit("SetLock", request.request_id(), request, response, *std::move(mutate), std::move(done));
 }
 
 absl::StatusOr<type::v1::ListChangesResponse> Indicator::ListChanges(

@@ -32,31 +32,23 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/api/api.h"
+#include "common/api/catalogs.h"
+#include "common/api/locks.h"
+#include "common/api/stored.h"
 #include "common/storage/store.h"
 #include "htx/indicator/v1/indicator.pb.h"
 #include "htx/registry/v1/registry.pb.h"
 #include "htx/type/v1/lock.pb.h"
 #include "services/indicator/indicator_logic.h"
 #include "services/indicator/records.pb.h"
+#include "services/registry/registry_client.h"
 
 namespace htx::indicator {
 
 using Done = std::function<void(absl::Status)>;
 
-// The registry's counts and units, behind an interface so that the service
-// runs (and is tested) without a registry. The gRPC implementation is in
-// indicator_service.h.
-class RegistryClient {
- public:
-  virtual ~RegistryClient() = default;
-  // Calls `done` exactly once, on any thread, within the client's deadline.
-  virtual void GetCounts(const registry::v1::GetCountsRequest& request,
-                         std::function<void(absl::StatusOr<registry::v1::Counts>)> done) = 0;
-  // The unit `request.name()`, NOT_FOUND when the registry does not know it;
-  // calls `done` exactly once, on any thread, within the client's deadline.
-  virtual void GetUnit(const registry::v1::GetUnitRequest& request,
-                       std::function<void(absl::StatusOr<registry::v1::Unit>)> done) = 0;
-};
+// The registry's counts and units (services/registry/registry_client.h).
+using RegistryClient = registry::RegistryClient;
 
 class Indicator {
  public:
@@ -108,19 +100,9 @@ class Indicator {
       const type::v1::ListChangesRequest& request) const;
 
  private:
-  // A stored catalog, checked and indexed once per version.
-  struct LoadedCatalog {
-    std::shared_ptr<const CatalogView> view;
-    internal::CatalogRecord record;
-  };
-  // Reads through the committed store (plain reads) or through a mutation's
-  // Txn (so that checks see the writes queued before them in the group).
-  struct Reader {
-    std::function<absl::StatusOr<std::optional<std::string>>(storage::Family, absl::string_view)>
-        get;
-    std::function<absl::Status(storage::Family, absl::string_view prefix, const storage::ScanFn&)>
-        scan;
-  };
+  using Catalogs = api::CatalogVersions<internal::CatalogRecord, CatalogView>;
+  using LoadedCatalog = Catalogs::Loaded;
+  using Reader = api::Reader;
   // Registry figures of a unit-year: `needed` when the catalog has derived
   // rows in columns with a registry_as_of (and the unit is not an agency);
   // `figures` unset when needed but the registry did not answer.
@@ -130,8 +112,6 @@ class Indicator {
     const RegistryFigures* get() const { return figures ? &*figures : nullptr; }
   };
 
-  Reader StoreReader() const;
-  static Reader TxnReader(storage::Txn& txn);
   void Submit(absl::string_view method, absl::string_view request_id,
               const google::protobuf::Message& request, google::protobuf::Message* response,
               std::function<absl::Status(storage::Txn&)> mutate, Done done);
@@ -157,11 +137,6 @@ class Indicator {
 
   // Every stored cell of a unit-year.
   absl::StatusOr<ValueMap> ReadValues(const Reader& read, absl::string_view unit, int year) const;
-  // The lock of a unit-year (unlocked if never set).
-  absl::StatusOr<type::v1::Lock> ReadLock(const Reader& read, absl::string_view unit,
-                                          int year) const;
-  // FAILED_PRECONDITION (LOCKED) when the unit-year is locked.
-  absl::Status CheckUnlocked(const Reader& read, absl::string_view unit, int year) const;
   // Writes one checked value as `cell` (CanonicalCell's): etag, revision,
   // history, change.
   absl::StatusOr<v1::IndicatorValue> WriteValueInTxn(storage::Txn& txn, const ValueName& name,
@@ -186,14 +161,6 @@ class Indicator {
   // once, on the caller's thread or a gRPC thread.
   void FetchFigures(std::shared_ptr<const LoadedCatalog> catalog, const std::string& unit,
                     std::function<void(Figures)> done) const;
-  // Per unit of `units` (distinct names): OK when the registry knows it (or
-  // there is no registry: units are then not checked, as before the registry
-  // existed), NOT_FOUND when it does not, any other error when it could not
-  // be asked in time. Units found are cached, so a bulk load asks once per
-  // unit. `done` runs once, on the caller's thread or a gRPC thread; never
-  // blocks.
-  using UnitChecks = absl::flat_hash_map<std::string, absl::Status>;
-  void CheckUnits(std::vector<std::string> units, std::function<void(UnitChecks)> done) const;
   // The children's own values for a roll-up of `unit` ("" or a province):
   // `units` when given, else every child with stored values, by unit.
   absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> ReadChildren(
@@ -203,20 +170,12 @@ class Indicator {
   storage::Store* store_;
   RegistryClient* registry_;
   std::function<absl::Time()> clock_;
-  storage::Family catalogs_;
+  registry::UnitChecker units_;
+  Catalogs catalogs_;
   storage::Family values_;
   storage::Family history_;
-  storage::Family locks_;
+  api::UnitYearLocks locks_;
   storage::Family explanations_;
-
-  mutable absl::Mutex cache_mu_;
-  // year -> the newest catalog version seen; replaced when the stored etag moves.
-  mutable absl::flat_hash_map<int, std::shared_ptr<const LoadedCatalog>> cache_
-      ABSL_GUARDED_BY(cache_mu_);
-  mutable absl::Mutex units_mu_;
-  // Units the registry has found: units are not deleted in practice (an ended
-  // unit keeps its name), and there are a few thousand at most.
-  mutable absl::flat_hash_set<std::string> known_units_ ABSL_GUARDED_BY(units_mu_);
 };
 
 }  // namespace htx::indicator

@@ -1,5 +1,4 @@
-// The gRPC face of the indicator service, on the callback API, and its gRPC
-// client of the registry.
+// The gRPC face of the indicator service, on the callback API.
 #pragma once
 
 #include <memory>
@@ -8,7 +7,6 @@
 #include "absl/time/time.h"
 #include "common/server/calls.h"
 #include "htx/indicator/v1/indicator.grpc.pb.h"
-#include "htx/registry/v1/registry.grpc.pb.h"
 #include "services/indicator/indicator.h"
 
 namespace htx::indicator {
@@ -88,26 +86,6 @@ class IndicatorService final : public v1::IndicatorService::CallbackService,
   absl::StatusOr<auth::Principal> Admit(const grpc::CallbackServerContext& context,
                                         const char* method,
                                         const google::protobuf::Message& request) const;
-};
-
-// The principal the indicator service signs its own calls with: a
-// nation-wide service.
-auth::Principal IndicatorServicePrincipal();
-
-// The registry's GetCounts and GetUnit over gRPC, each call with `deadline`. The channel
-// must sign its calls (server::SignedChannel with IndicatorServicePrincipal()).
-class GrpcRegistryClient final : public RegistryClient {
- public:
-  explicit GrpcRegistryClient(std::shared_ptr<grpc::Channel> channel,
-                              absl::Duration deadline = absl::Seconds(1));
-  void GetCounts(const registry::v1::GetCountsRequest& request,
-                 std::function<void(absl::StatusOr<registry::v1::Counts>)> done) override;
-  void GetUnit(const registry::v1::GetUnitRequest& request,
-               std::function<void(absl::StatusOr<registry::v1::Unit>)> done) override;
-
- private:
-  std::unique_ptr<registry::v1::RegistryService::Stub> stub_;
-  absl::Duration deadline_;
 };
 
 }  // namespace htx::indicator

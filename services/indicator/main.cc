@@ -6,6 +6,7 @@
 #include "common/server/service_main.h"
 #include "services/indicator/indicator.h"
 #include "services/indicator/indicator_service.h"
+#include "services/registry/registry_client.h"
 
 int main(int argc, char** argv) {
   htx::server::ServiceProcess process;
@@ -24,15 +25,15 @@ int main(int argc, char** argv) {
       // Without a registry the service still runs: derived rows show no
       // registry figure, tables say registry_unavailable, and written values'
       // units are not checked against the registry.
-      std::unique_ptr<htx::indicator::RegistryClient> registry;
+      std::unique_ptr<htx::registry::RegistryClient> registry;
       std::unique_ptr<htx::indicator::Indicator> indicator;
     };
     auto backend = std::make_shared<Backend>();
     const std::string registry_addr = absl::GetFlag(FLAGS_registry_addr);
     if (!registry_addr.empty()) {
-      backend->registry = std::make_unique<htx::indicator::GrpcRegistryClient>(
+      backend->registry = std::make_unique<htx::registry::GrpcRegistryClient>(
           htx::server::SignedChannel(registry_addr, key,
-                                     htx::indicator::IndicatorServicePrincipal()),
+                                     htx::registry::ServicePrincipal("service:htx-indicator")),
           absl::Seconds(1));
     }
     backend->indicator =
