@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -91,6 +92,35 @@ class CatalogVersions {
     absl::MutexLock lock(&mu_);
     cache_[year] = std::move(loaded);
     return existing->has_value();
+  }
+
+  // GetCatalog: the catalog `name` ("catalogs/{year}") as `present(record)`
+  // makes it; NOT_FOUND naming it.
+  template <typename Present>
+  auto Get(const storage::Store& store, absl::string_view name, Present present) const
+      -> absl::StatusOr<decltype(present(std::declval<const Record&>()))> {
+    absl::StatusOr<int> year = ParseCatalogName(name, "name");
+    if (!year.ok()) return year.status();
+    Record record;
+    absl::StatusOr<bool> found = Read(StoreReader(store), *year, &record);
+    if (!found.ok()) return found.status();
+    if (!*found) return NotFound(name);
+    return present(record);
+  }
+
+  // ListCatalogs: a page of `request` (page_size, page_token), newest year
+  // first, each catalog as `present(record)` makes it.
+  template <typename Response, typename Request, typename Present>
+  absl::StatusOr<Response> ListPage(const storage::Store& store, const Request& request,
+                                    Present present) const {
+    absl::StatusOr<Page> page = StartPage(request, request.page_size(), request.page_token());
+    if (!page.ok()) return page.status();
+    Response response;
+    absl::Status listed = List(
+        store, *page, [&](const Record& record) { *response.add_catalogs() = present(record); },
+        response.mutable_next_page_token());
+    if (!listed.ok()) return listed;
+    return response;
   }
 
   // A page of records, newest year first: `add(record)` for each.

@@ -517,29 +517,12 @@ void Indicator::ImportCatalog(const v1::ImportCatalogRequest& request, v1::Catal
 }
 
 absl::StatusOr<v1::Catalog> Indicator::GetCatalog(const v1::GetCatalogRequest& request) const {
-  absl::StatusOr<int> year = ParseCatalogName(request.name(), "name");
-  if (!year.ok()) return year.status();
-  internal::CatalogRecord record;
-  absl::StatusOr<bool> found = catalogs_.Read(api::StoreReader(*store_), *year, &record);
-  if (!found.ok()) return found.status();
-  if (!*found) return NotFound(request.name());
-  return PresentCatalog(record);
+  return catalogs_.Get(*store_, request.name(), PresentCatalog);
 }
 
 absl::StatusOr<v1::ListCatalogsResponse> Indicator::ListCatalogs(
     const v1::ListCatalogsRequest& request) const {
-  absl::StatusOr<api::Page> page =
-      api::StartPage(request, request.page_size(), request.page_token());
-  if (!page.ok()) return page.status();
-  v1::ListCatalogsResponse response;
-  absl::Status listed = catalogs_.List(
-      *store_, *page,
-      [&](const internal::CatalogRecord& record) {
-        *response.add_catalogs() = PresentCatalog(record);
-      },
-      response.mutable_next_page_token());
-  if (!listed.ok()) return listed;
-  return response;
+  return catalogs_.ListPage<v1::ListCatalogsResponse>(*store_, request, PresentCatalog);
 }
 
 absl::StatusOr<v1::Indicator> Indicator::GetIndicator(
