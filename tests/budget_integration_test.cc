@@ -925,6 +925,7 @@ TEST_F(BudgetIntegrationTest, LockedUnitYearKeepsItsPlanButTakesExecution) {
   v1::IngestNeedsResponse ingested = IngestOnce(stub(), ingest);
   ASSERT_EQ(ingested.results_size(), 2);
   EXPECT_EQ(ingested.results(0).code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ingested.results(0).reason(), "LOCKED");
   EXPECT_THAT(ingested.results(0).message(), HasSubstr(LockName(kProvince)));
   EXPECT_EQ(ingested.results(1).outcome(), type::v1::RowResult::OUTCOME_APPLIED);
   v1::Catalog catalog;
@@ -1222,6 +1223,8 @@ TEST_F(BudgetIntegrationTest, WritesNeedUnitsTheRegistryKnows) {
   ASSERT_EQ(ingested.results_size(), 2);
   EXPECT_EQ(ingested.results(0).outcome(), type::v1::RowResult::OUTCOME_APPLIED);
   EXPECT_EQ(ingested.results(1).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ingested.results(1).reason(), "UNKNOWN_UNIT");
+  EXPECT_EQ(ingested.results(0).reason(), "");
   EXPECT_THAT(ingested.results(1).message(), HasSubstr("rows[1].need.name"));
   EXPECT_EQ(LastSequence(), before + 1);
   ExpectNoNeed(NeedName(unknown, "I.1.a"));

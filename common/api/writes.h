@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/api/api.h"
+#include "common/status/status.h"
 #include "common/storage/store.h"
 #include "google/protobuf/message.h"
 #include "htx/type/v1/change.pb.h"
@@ -138,6 +139,7 @@ class RowBatch {
         result->set_outcome(type::v1::RowResult::OUTCOME_REJECTED);
         result->set_code(static_cast<int>(status.code()));
         result->set_message(std::string(status.message()));
+        result->set_reason(ErrorReason(status));
         result->clear_resource();
       } else {
         result->set_outcome(replayed ? type::v1::RowResult::OUTCOME_ALREADY_APPLIED
