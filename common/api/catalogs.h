@@ -24,6 +24,7 @@
 #include "common/api/units.h"
 #include "common/status/status.h"
 #include "common/storage/store.h"
+#include "htx/type/v1/change.pb.h"
 
 namespace htx::api {
 
@@ -92,6 +93,20 @@ class CatalogVersions {
     absl::MutexLock lock(&mu_);
     cache_[year] = std::move(loaded);
     return existing->has_value();
+  }
+
+  // ImportCatalog's write: stores `record` with its built `view` (as Put),
+  // sets `*response` to `present(record)` and records the change.
+  template <typename Catalog, typename Present>
+  absl::Status Replace(storage::Txn& txn, int year, Record record, std::shared_ptr<const View> view,
+                       Present present, Catalog* response) const {
+    absl::StatusOr<bool> replaced = Put(txn, year, &record, std::move(view));
+    if (!replaced.ok()) return replaced.status();
+    *response = present(record);
+    txn.RecordChange(response->name(),
+                     *replaced ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
+                     response);
+    return absl::OkStatus();
   }
 
   // GetCatalog: the catalog `name` ("catalogs/{year}") as `present(record)`

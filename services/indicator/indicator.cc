@@ -503,14 +503,7 @@ void Indicator::ImportCatalog(const v1::ImportCatalogRequest& request, v1::Catal
   auto mutate = [this, year, record, view = *view, response](storage::Txn& txn) -> absl::Status {
     const Reader read = api::TxnReader(txn);
     if (absl::Status s = CheckCatalogReplaceable(*view, read); !s.ok()) return s;
-    internal::CatalogRecord stored = *record;
-    absl::StatusOr<bool> replaced = catalogs_.Put(txn, year, &stored, view);
-    if (!replaced.ok()) return replaced.status();
-    *response = PresentCatalog(stored);
-    txn.RecordChange(response->name(),
-                     *replaced ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
-                     response);
-    return absl::OkStatus();
+    return catalogs_.Replace(txn, year, *record, view, PresentCatalog, response);
   };
   Submit("ImportCatalog", request.request_id(), request, response, std::move(mutate),
          std::move(done));
