@@ -1017,8 +1017,6 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
 
 // ---- Tables, roll-ups and findings ------------------------------------------------------
 
-namespace {}  // namespace
-
 absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChildren(
     absl::string_view unit, int year,
     const google::protobuf::RepeatedPtrField<std::string>& units) const {
@@ -1034,10 +1032,9 @@ absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChi
   }
   // Every child with stored values: one prefix per level keeps the scan to
   // the units rolled up.
-  const std::string prefix = unit.empty() ? absl::StrCat(Year4(year), "|P|")
-                                          : absl::StrCat(Year4(year), "|C|", unit, "/communes/");
   absl::Status scanned = ScanStored<v1::IndicatorValue>(
-      read, values_, prefix, "value", [&](absl::string_view, v1::IndicatorValue value) {
+      read, values_, api::ChildrenPrefix(unit, year), "value",
+      [&](absl::string_view, v1::IndicatorValue value) {
         if (children.empty() || children.back().first != value.unit()) {
           children.emplace_back(value.unit(), ValueMap());
         }
