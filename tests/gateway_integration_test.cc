@@ -5,9 +5,12 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/server/caller.h"
 #include "common/server/health_client.h"
@@ -428,6 +431,119 @@ TEST_F(GatewayOverloadTest, AMessageOverTheSizeLimitIsRefused) {
           GatewayHarness::WithToken(harness_.Token(auth::v1::ROLE_MINISTRY_ADMIN, "")).get(),
           request, &out),
       StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+// A registry stand-in that holds every GetOrganization until its caller gives
+// up, and records the deadline each call arrived with and each cancellation.
+class HoldingRegistry final : public rv1::RegistryService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* GetOrganization(grpc::CallbackServerContext* context,
+                                            const rv1::GetOrganizationRequest*,
+                                            rv1::Organization*) override {
+    {
+      absl::MutexLock lock(&mu_);
+      deadlines_.push_back(absl::FromChrono(context->deadline()));
+    }
+    class Held final : public grpc::ServerUnaryReactor {
+     public:
+      explicit Held(HoldingRegistry* owner) : owner_(owner) {}
+      void OnCancel() override {
+        owner_->Cancelled();
+        Finish(grpc::Status::CANCELLED);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      HoldingRegistry* owner_;
+    };
+    return new Held(this);
+  }
+
+  // Waits (up to 5 s) until `calls` calls have arrived; their deadlines.
+  std::vector<absl::Time> Deadlines(size_t calls) {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [&] { return deadlines_.size() >= calls; };
+    mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(5));
+    return deadlines_;
+  }
+  // Waits (up to 5 s) until `calls` calls were cancelled; how many were.
+  int Cancellations(int calls) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&] { return cancelled_ >= calls; };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(5));
+    return cancelled_;
+  }
+
+ private:
+  void Cancelled() {
+    absl::MutexLock lock(&mu_);
+    ++cancelled_;
+  }
+  absl::Mutex mu_;
+  std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
+  int cancelled_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class GatewayDeadlineTest : public ::testing::Test {
+ protected:
+  static GatewayHarness::Options Options(const std::string& registry) {
+    GatewayHarness::Options options;
+    options.default_deadline = absl::Milliseconds(800);
+    options.backend_addresses = {{"htx.registry.v1.RegistryService", registry}};
+    return options;
+  }
+
+  // GetOrganization through the gateway as a province editor, with `context`.
+  grpc::Status Get(grpc::ClientContext* context) {
+    context->AddMetadata("authorization",
+                         "Bearer " + harness_.Token(auth::v1::ROLE_PROVINCE_EDITOR, kHanoi));
+    rv1::GetOrganizationRequest request;
+    request.set_name(kOwnOrganization);
+    rv1::Organization out;
+    return stub_->GetOrganization(context, request, &out);
+  }
+
+  HoldingRegistry holding_;
+  testing::InProcessServer registry_{{&holding_}, {"htx.registry.v1.RegistryService"}};
+  GatewayHarness harness_{Options(registry_.address())};
+  std::unique_ptr<rv1::RegistryService::Stub> stub_ =
+      rv1::RegistryService::NewStub(harness_.channel());
+};
+
+TEST_F(GatewayDeadlineTest, AUnaryCallsDeadlineReachesTheServiceWhichSeesItExpire) {
+  grpc::ClientContext context;
+  const absl::Time start = absl::Now();
+  context.set_deadline(absl::ToChronoTime(start + absl::Milliseconds(300)));
+  EXPECT_THAT(Get(&context), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  std::vector<absl::Time> deadlines = holding_.Deadlines(1);
+  ASSERT_EQ(deadlines.size(), 1u);
+  // The caller's deadline, not the gateway's default of 800 ms.
+  EXPECT_GT(deadlines[0], start);
+  EXPECT_LE(deadlines[0], start + absl::Milliseconds(350));
+  EXPECT_EQ(holding_.Cancellations(1), 1);
+}
+
+TEST_F(GatewayDeadlineTest, ACallWithoutADeadlineReachesTheServiceWithTheDefaultOne) {
+  grpc::ClientContext context;  // no deadline
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(Get(&context), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  std::vector<absl::Time> deadlines = holding_.Deadlines(1);
+  ASSERT_EQ(deadlines.size(), 1u);
+  EXPECT_GT(deadlines[0], start + absl::Milliseconds(500));
+  EXPECT_LE(deadlines[0], start + absl::Milliseconds(900));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(GatewayDeadlineTest, ACallerWhoCancelsCancelsTheServicesCallToo) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  grpc::Status status;
+  std::thread call([&] { status = Get(&context); });
+  ASSERT_EQ(holding_.Deadlines(1).size(), 1u);  // the call is held in the service
+  context.TryCancel();
+  call.join();
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(holding_.Cancellations(1), 1);
 }
 
 }  // namespace

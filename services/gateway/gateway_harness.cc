@@ -74,6 +74,9 @@ GatewayHarness::GatewayHarness(Options options) {
   gateway_options.backends = {{"htx.registry.v1.RegistryService", registry_.address()},
                               {"htx.indicator.v1.IndicatorService", indicator_.address()},
                               {"htx.budget.v1.BudgetService", budget_.address()}};
+  for (const auto& [service, address] : options.backend_addresses) {
+    gateway_options.backends[service] = address;
+  }
   gateway_options.jwt = jwt_.get();
   gateway_options.identities = identities_.get();
   gateway_options.internal_key = testing::TestInternalKey();

@@ -3,6 +3,7 @@
 // file: the fixture of the gateway's integration tests and benchmarks.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ class GatewayHarness {
     absl::Duration default_deadline = absl::Seconds(30);
     // The gateway's server: message size and stream limits, TLS.
     server::ServerOptions server;
+    // Services forwarded to these addresses instead of the harness's own
+    // (e.g. a stand-in that holds its calls).
+    std::map<std::string, std::string> backend_addresses;
   };
   GatewayHarness() : GatewayHarness(Options{}) {}
   explicit GatewayHarness(Options options);
