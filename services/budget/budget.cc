@@ -785,6 +785,8 @@ void Budget::IngestBatch(const v1::IngestNeedsRequest& request, absl::string_vie
   if (checked_rows->empty()) return;
   units_.Check(std::move(units), [this, &request, batch,
                                   checked_rows](registry::UnitChecker::Checks checks) mutable {
+    std::vector<api::RowBatch<v1::IngestNeedsResponse>::Row> rows;
+    auto queued = std::make_shared<std::vector<Checked>>();
     for (Checked& row : *checked_rows) {
       const absl::Status& check = checks[row.unit];
       if (!check.ok()) {
@@ -794,9 +796,14 @@ void Budget::IngestBatch(const v1::IngestNeedsRequest& request, absl::string_vie
         continue;
       }
       const v1::NeedWrite& message = request.rows(row.index);
-      batch.Submit(*store_, "IngestNeeds", row.index, message.request_id(), message,
-                   std::move(row.mutate));
+      rows.push_back({row.index, message.request_id(), &message});
+      queued->push_back(std::move(row));
     }
+    if (rows.empty()) return;
+    // One writer turn for the message; each row commits or fails on its own.
+    batch.SubmitRows(*store_, "IngestNeeds", rows, [queued](storage::Txn&, const auto& write_row) {
+      for (const Checked& row : *queued) write_row(row.index, row.mutate);
+    });
   });
 }
 
