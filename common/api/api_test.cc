@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "htx/type/v1/change.pb.h"
 #include "htx/type/v1/error.pb.h"
+#include "htx/type/v1/lock.pb.h"
 
 namespace htx::api {
 namespace {
@@ -50,6 +51,19 @@ TEST(EtagTest, ChangesWithContentAndIgnoresItself) {
   HTX_ASSERT_OK(CheckEtag(etag, etag));
   EXPECT_THAT(CheckEtag("stale", etag),
               StatusIsWithReason(absl::StatusCode::kAborted, "STALE_ETAG"));
+}
+
+TEST(EtagTest, AResourcesOwnEtagDoesNotChangeIt) {
+  type::v1::Lock lock;
+  lock.set_name("provinces/01/budget-locks/2026");
+  lock.set_locked(true);
+  const std::string cleared = ComputeEtag(lock);  // no etag: digested as it is
+  lock.set_etag(cleared);
+  EXPECT_EQ(ComputeEtag(lock), cleared);  // with one: digested without it
+  lock.set_etag("something else");
+  EXPECT_EQ(ComputeEtag(lock), cleared);
+  lock.set_holder("provinces/01/submissions/2026-plan");
+  EXPECT_NE(ComputeEtag(lock), cleared);
 }
 
 TEST(RequestIdTest, AcceptsPrintableUpTo64) {
