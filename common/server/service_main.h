@@ -37,4 +37,19 @@ struct ServiceProcess {
 // when the server or the store cannot start).
 int RunServiceProcess(const ServiceProcess& process, int argc, char** argv);
 
+// The same for a service class `Service` (constructed from a CallerCheck):
+// `attach(Service&, storage::Store&, const auth::InternalKey&)` builds and
+// attaches its backend and returns what must live until the store closes.
+template <typename Service, typename Attach>
+int RunService(ServiceProcess process, int argc, char** argv, Attach attach) {
+  process.make_service = [](CallerCheck callers) -> std::unique_ptr<grpc::Service> {
+    return std::make_unique<Service>(std::move(callers));
+  };
+  process.attach = [attach = std::move(attach)](grpc::Service& service, storage::Store& store,
+                                                const auth::InternalKey& key) {
+    return std::shared_ptr<void>(attach(static_cast<Service&>(service), store, key));
+  };
+  return RunServiceProcess(process, argc, argv);
+}
+
 }  // namespace htx::server

@@ -16,27 +16,25 @@ int main(int argc, char** argv) {
       "[--registry_addr=HOST:PORT]";
   process.service_name = "htx.budget.v1.BudgetService";
   process.column_families = htx::budget::Budget::ColumnFamilies();
-  process.make_service = [](htx::server::CallerCheck callers) {
-    return std::make_unique<htx::budget::BudgetService>(std::move(callers));
-  };
-  process.attach = [](grpc::Service& service, htx::storage::Store& store,
-                      const htx::auth::InternalKey& key) -> std::shared_ptr<void> {
-    struct Backend {
-      // Without a registry the service still runs: units are not checked and
-      // beneficiaries are not compared with the registry's organisations.
-      std::unique_ptr<htx::registry::RegistryClient> registry;
-      std::unique_ptr<htx::budget::Budget> budget;
-    };
-    auto backend = std::make_shared<Backend>();
-    const std::string registry_addr = absl::GetFlag(FLAGS_registry_addr);
-    if (!registry_addr.empty()) {
-      backend->registry =
-          std::make_unique<htx::registry::GrpcRegistryClient>(htx::server::SignedChannel(
-              registry_addr, key, htx::registry::ServicePrincipal("service:htx-budget")));
-    }
-    backend->budget = std::make_unique<htx::budget::Budget>(&store, backend->registry.get());
-    static_cast<htx::budget::BudgetService&>(service).Attach(backend->budget.get());
-    return backend;
-  };
-  return htx::server::RunServiceProcess(process, argc, argv);
+  return htx::server::RunService<htx::budget::BudgetService>(
+      process, argc, argv,
+      [](htx::budget::BudgetService& service, htx::storage::Store& store,
+         const htx::auth::InternalKey& key) {
+        struct Backend {
+          // Without a registry the service still runs: units are not checked and
+          // beneficiaries are not compared with the registry's organisations.
+          std::unique_ptr<htx::registry::RegistryClient> registry;
+          std::unique_ptr<htx::budget::Budget> budget;
+        };
+        auto backend = std::make_shared<Backend>();
+        const std::string registry_addr = absl::GetFlag(FLAGS_registry_addr);
+        if (!registry_addr.empty()) {
+          backend->registry =
+              std::make_unique<htx::registry::GrpcRegistryClient>(htx::server::SignedChannel(
+                  registry_addr, key, htx::registry::ServicePrincipal("service:htx-budget")));
+        }
+        backend->budget = std::make_unique<htx::budget::Budget>(&store, backend->registry.get());
+        service.Attach(backend->budget.get());
+        return backend;
+      });
 }

@@ -16,30 +16,28 @@ int main(int argc, char** argv) {
       "[--registry_addr=HOST:PORT]";
   process.service_name = "htx.indicator.v1.IndicatorService";
   process.column_families = htx::indicator::Indicator::ColumnFamilies();
-  process.make_service = [](htx::server::CallerCheck callers) {
-    return std::make_unique<htx::indicator::IndicatorService>(std::move(callers));
-  };
-  process.attach = [](grpc::Service& service, htx::storage::Store& store,
-                      const htx::auth::InternalKey& key) -> std::shared_ptr<void> {
-    struct Backend {
-      // Without a registry the service still runs: derived rows show no
-      // registry figure, tables say registry_unavailable, and written values'
-      // units are not checked against the registry.
-      std::unique_ptr<htx::registry::RegistryClient> registry;
-      std::unique_ptr<htx::indicator::Indicator> indicator;
-    };
-    auto backend = std::make_shared<Backend>();
-    const std::string registry_addr = absl::GetFlag(FLAGS_registry_addr);
-    if (!registry_addr.empty()) {
-      backend->registry = std::make_unique<htx::registry::GrpcRegistryClient>(
-          htx::server::SignedChannel(registry_addr, key,
-                                     htx::registry::ServicePrincipal("service:htx-indicator")),
-          absl::Seconds(1));
-    }
-    backend->indicator =
-        std::make_unique<htx::indicator::Indicator>(&store, backend->registry.get());
-    static_cast<htx::indicator::IndicatorService&>(service).Attach(backend->indicator.get());
-    return backend;
-  };
-  return htx::server::RunServiceProcess(process, argc, argv);
+  return htx::server::RunService<htx::indicator::IndicatorService>(
+      process, argc, argv,
+      [](htx::indicator::IndicatorService& service, htx::storage::Store& store,
+         const htx::auth::InternalKey& key) {
+        struct Backend {
+          // Without a registry the service still runs: derived rows show no
+          // registry figure, tables say registry_unavailable, and written values'
+          // units are not checked against the registry.
+          std::unique_ptr<htx::registry::RegistryClient> registry;
+          std::unique_ptr<htx::indicator::Indicator> indicator;
+        };
+        auto backend = std::make_shared<Backend>();
+        const std::string registry_addr = absl::GetFlag(FLAGS_registry_addr);
+        if (!registry_addr.empty()) {
+          backend->registry = std::make_unique<htx::registry::GrpcRegistryClient>(
+              htx::server::SignedChannel(registry_addr, key,
+                                         htx::registry::ServicePrincipal("service:htx-indicator")),
+              absl::Seconds(1));
+        }
+        backend->indicator =
+            std::make_unique<htx::indicator::Indicator>(&store, backend->registry.get());
+        service.Attach(backend->indicator.get());
+        return backend;
+      });
 }

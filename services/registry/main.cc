@@ -11,14 +11,12 @@ int main(int argc, char** argv) {
   process.usage = "htx-registry --listen=HOST:PORT --data_dir=DIR --internal_key_file=FILE";
   process.service_name = "htx.registry.v1.RegistryService";
   process.column_families = htx::registry::Registry::ColumnFamilies();
-  process.make_service = [](htx::server::CallerCheck callers) {
-    return std::make_unique<htx::registry::RegistryService>(std::move(callers));
-  };
-  process.attach = [](grpc::Service& service, htx::storage::Store& store,
-                      const htx::auth::InternalKey&) -> std::shared_ptr<void> {
-    auto registry = std::make_shared<htx::registry::Registry>(&store);
-    static_cast<htx::registry::RegistryService&>(service).Attach(registry.get());
-    return registry;
-  };
-  return htx::server::RunServiceProcess(process, argc, argv);
+  return htx::server::RunService<htx::registry::RegistryService>(
+      process, argc, argv,
+      [](htx::registry::RegistryService& service, htx::storage::Store& store,
+         const htx::auth::InternalKey&) {
+        auto registry = std::make_shared<htx::registry::Registry>(&store);
+        service.Attach(registry.get());
+        return registry;
+      });
 }
