@@ -9,6 +9,7 @@
 // check for the cache).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include "common/api/api.h"
 #include "common/api/stored.h"
 #include "common/api/units.h"
+#include "common/api/writes.h"
 #include "common/status/status.h"
 #include "common/storage/store.h"
 #include "htx/type/v1/change.pb.h"
@@ -93,6 +95,42 @@ class CatalogVersions {
     absl::MutexLock lock(&mu_);
     cache_[year] = std::move(loaded);
     return existing->has_value();
+  }
+
+  // ImportCatalog, the same in every service: `request` needs a catalog and a
+  // valid request_id and must pass View::Build; it is kept as the record's
+  // input without validate_only and request_id, and `strip(&input)` clears
+  // what the caller may not set (output-only fields). validate_only answers
+  // once `replaceable(view, reader)` holds on the committed store; otherwise
+  // the catalog is written, idempotent by request_id, once `replaceable`
+  // holds in the writer's group.
+  template <typename Request, typename Catalog, typename Strip, typename Replaceable,
+            typename Present>
+  void Import(storage::Store& store, const Request& request, Strip strip, Replaceable replaceable,
+              Present present, Catalog* response, std::function<void(absl::Status)> done) const {
+    if (!request.has_catalog()) return done(RequiredField("catalog"));
+    if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) return done(s);
+    absl::StatusOr<std::shared_ptr<const View>> view = View::Build(request);
+    if (!view.ok()) return done(view.status());
+    const int year = request.catalog().year();
+    auto record = std::make_shared<Record>();
+    Request& input = *record->mutable_input();
+    input = request;
+    input.clear_validate_only();
+    input.clear_request_id();
+    strip(&input);
+    if (request.validate_only()) {
+      if (absl::Status s = replaceable(**view, StoreReader(store)); !s.ok()) return done(s);
+      *response = present(*record);
+      return done(absl::OkStatus());
+    }
+    auto mutate = [this, year, record, view = *view, replaceable, present,
+                   response](storage::Txn& txn) -> absl::Status {
+      if (absl::Status s = replaceable(*view, TxnReader(txn)); !s.ok()) return s;
+      return Replace(txn, year, *record, view, present, response);
+    };
+    SubmitIdempotent(store, "ImportCatalog", request.request_id(), request, response,
+                     std::move(mutate), std::move(done));
   }
 
   // ImportCatalog's write: stores `record` with its built `view` (as Put),

@@ -332,42 +332,25 @@ absl::Status Budget::CheckCatalogReplaceable(const CatalogView& view,
 
 void Budget::ImportCatalog(const v1::ImportCatalogRequest& request, v1::Catalog* response,
                            Done done) {
-  if (!request.has_catalog()) return done(RequiredField("catalog"));
-  if (absl::Status s = api::ValidateRequestId(request.request_id()); !s.ok()) return done(s);
-  absl::StatusOr<std::shared_ptr<const CatalogView>> view = CatalogView::Build(request);
-  if (!view.ok()) return done(view.status());
-  const int year = request.catalog().year();
-
-  auto record = std::make_shared<internal::CatalogRecord>();
-  v1::ImportCatalogRequest& input = *record->mutable_input();
-  input = request;
-  input.clear_validate_only();
-  input.clear_request_id();
-  // Output-only fields are derived, never taken from the caller.
-  v1::Catalog& catalog = *input.mutable_catalog();
-  catalog.clear_name();
-  catalog.clear_line_count();
-  catalog.clear_update_time();
-  catalog.clear_etag();
-  for (v1::Line& line : *input.mutable_lines()) {
-    line.clear_name();
-    line.clear_has_children();
-    line.clear_etag();
-  }
-
-  if (request.validate_only()) {
-    if (absl::Status s = CheckCatalogReplaceable(**view, api::StoreReader(*store_)); !s.ok()) {
-      return done(s);
-    }
-    *response = PresentCatalog(*record);
-    return done(absl::OkStatus());
-  }
-  auto mutate = [this, year, record, view = *view, response](storage::Txn& txn) -> absl::Status {
-    if (absl::Status s = CheckCatalogReplaceable(*view, api::TxnReader(txn)); !s.ok()) return s;
-    return catalogs_.Replace(txn, year, *record, view, PresentCatalog, response);
-  };
-  Submit("ImportCatalog", request.request_id(), request, response, std::move(mutate),
-         std::move(done));
+  catalogs_.Import(
+      *store_, request,
+      // Output-only fields are derived, never taken from the caller.
+      [](v1::ImportCatalogRequest* input) {
+        v1::Catalog& catalog = *input->mutable_catalog();
+        catalog.clear_name();
+        catalog.clear_line_count();
+        catalog.clear_update_time();
+        catalog.clear_etag();
+        for (v1::Line& line : *input->mutable_lines()) {
+          line.clear_name();
+          line.clear_has_children();
+          line.clear_etag();
+        }
+      },
+      [this](const CatalogView& view, const api::Reader& read) {
+        return CheckCatalogReplaceable(view, read);
+      },
+      PresentCatalog, response, std::move(done));
 }
 
 absl::StatusOr<v1::Catalog> Budget::GetCatalog(const v1::GetCatalogRequest& request) const {
