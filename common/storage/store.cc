@@ -6,6 +6,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <utility>
@@ -14,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "common/status/status.h"
 #include "common/storage/keys.h"
 #include "google/protobuf/util/time_util.h"
@@ -99,65 +102,85 @@ absl::string_view View(const rocksdb::Slice& slice) {
 // The writes of a group so far, by family and key: what its mutations read
 // before the store, and what it commits. A B-tree rather than RocksDB's
 // WriteBatchWithIndex: its skip list costs several times more per write, and
-// its rollback re-indexes the whole batch. Committed in key order, which is
+// its rollback re-indexes the whole batch. Keys and values live in an arena
+// of large chunks, so a write is a copy, not an allocation, and the undo log
+// points at them instead of copying them. Committed in key order, which is
 // also the cheapest order to insert into the memtables.
 class Txn::Writes {
  public:
   struct Key {
     rocksdb::ColumnFamilyHandle* family;
-    std::string key;
-  };
-  struct KeyView {
-    rocksdb::ColumnFamilyHandle* family;
     absl::string_view key;
   };
   struct Less {
-    using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
+    bool operator()(const Key& a, const Key& b) const {
       if (a.family != b.family) return std::less<>()(a.family, b.family);
-      return absl::string_view(a.key) < absl::string_view(b.key);
+      return a.key < b.key;
     }
   };
-  // A written value, or nullopt for a delete.
-  using Map = absl::btree_map<Key, std::optional<std::string>, Less>;
+  // A written value, or a delete.
+  struct Entry {
+    absl::string_view value;
+    bool deleted = false;
+  };
+  using Map = absl::btree_map<Key, Entry, Less>;
 
-  // nullptr when the group has not written the key; else its value or nullopt.
-  const std::optional<std::string>* Find(rocksdb::ColumnFamilyHandle* family,
-                                         absl::string_view key) const {
-    auto it = map_.find(KeyView{family, key});
+  // nullptr when the group has not written the key.
+  const Entry* Find(rocksdb::ColumnFamilyHandle* family, absl::string_view key) const {
+    auto it = map_.find(Key{family, key});
     return it == map_.end() ? nullptr : &it->second;
   }
 
-  void Set(rocksdb::ColumnFamilyHandle* family, absl::string_view key,
-           std::optional<std::string> value) {
-    auto it = map_.find(KeyView{family, key});
+  // Room for `size` bytes that live as long as these writes.
+  char* Allocate(size_t size) {
+    if (size > chunk_left_) {
+      const size_t chunk = std::max(kChunk, size);
+      chunks_.push_back(std::make_unique<char[]>(chunk));
+      chunk_next_ = chunks_.back().get();
+      chunk_left_ = chunk;
+    }
+    char* out = chunk_next_;
+    chunk_next_ += size;
+    chunk_left_ -= size;
+    return out;
+  }
+  absl::string_view Copy(absl::string_view bytes) {
+    char* out = Allocate(bytes.size());
+    if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+    return absl::string_view(out, bytes.size());
+  }
+
+  // `value` must already be in this arena (Copy or Allocate).
+  void Set(rocksdb::ColumnFamilyHandle* family, absl::string_view key, Entry value) {
+    auto it = map_.find(Key{family, key});
     if (it == map_.end()) {
-      if (!save_points_.empty()) undo_.push_back(Undo{Key{family, std::string(key)}, false, {}});
-      map_.emplace(Key{family, std::string(key)}, std::move(value));
+      const Key stored{family, Copy(key)};
+      if (!save_points_.empty()) undo_.push_back(Undo{stored, false, {}});
+      map_.emplace(stored, value);
       return;
     }
-    if (!save_points_.empty()) undo_.push_back(Undo{it->first, true, std::move(it->second)});
-    it->second = std::move(value);
+    if (!save_points_.empty()) undo_.push_back(Undo{it->first, true, it->second});
+    it->second = value;
   }
 
   // Keys of `family` from `start` on, in order.
   Map::const_iterator LowerBound(rocksdb::ColumnFamilyHandle* family,
                                  absl::string_view start) const {
-    return map_.lower_bound(KeyView{family, start});
+    return map_.lower_bound(Key{family, start});
   }
   Map::const_iterator end() const { return map_.end(); }
   bool empty() const { return map_.empty(); }
 
   void SetSavePoint() { save_points_.push_back(undo_.size()); }
-  // Undoes the writes since the last save point, and drops it.
+  // Undoes the writes since the last save point, and drops it. (Their bytes
+  // stay in the arena until the group ends.)
   void RollbackToSavePoint() {
     const size_t mark = save_points_.back();
     save_points_.pop_back();
     while (undo_.size() > mark) {
-      Undo& undo = undo_.back();
+      const Undo& undo = undo_.back();
       if (undo.existed) {
-        map_.find(undo.key)->second = std::move(undo.value);
+        map_.find(undo.key)->second = undo.value;
       } else {
         map_.erase(undo.key);
       }
@@ -170,33 +193,70 @@ class Txn::Writes {
     if (save_points_.empty()) undo_.clear();
   }
 
-  // The batch to commit, in key order.
+  // The batch to commit, in key order, built in one allocation.
   rocksdb::WriteBatch Batch() const {
-    rocksdb::WriteBatch batch;
-    for (const auto& [key, value] : map_) {
-      if (value.has_value()) {
-        batch.Put(key.family, key.key, *value);
+    // A record is a tag, a family id, two varint lengths and the bytes.
+    size_t bytes = 12;
+    for (const auto& [key, entry] : map_) bytes += 16 + key.key.size() + entry.value.size();
+    rocksdb::WriteBatch batch(bytes);
+    for (const auto& [key, entry] : map_) {
+      const rocksdb::Slice k(key.key.data(), key.key.size());
+      if (entry.deleted) {
+        batch.Delete(key.family, k);
       } else {
-        batch.Delete(key.family, key.key);
+        batch.Put(key.family, k, rocksdb::Slice(entry.value.data(), entry.value.size()));
       }
     }
     return batch;
   }
 
  private:
+  static constexpr size_t kChunk = 256 << 10;
   struct Undo {
     Key key;
-    bool existed;                      // else the write added the key
-    std::optional<std::string> value;  // what it replaced
+    bool existed;  // else the write added the key
+    Entry value;   // what it replaced
   };
   Map map_;
   std::vector<Undo> undo_;
   std::vector<size_t> save_points_;  // undo_ sizes
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* chunk_next_ = nullptr;
+  size_t chunk_left_ = 0;
+};
+
+// A group of mutations on its way through the store: run by the writer, then
+// committed by the committer while the writer runs the next group against
+// these writes.
+struct Store::Group {
+  std::vector<WriteRequest> requests;
+  std::vector<absl::Status> outcomes;
+  std::vector<char> replayed;
+  Txn::Writes writes;
+  uint64_t first_sequence = 0;
+  uint64_t last_sequence = 0;  // first_sequence - 1 when it took none
+
+  // Every request that would have been acknowledged fails with `status`.
+  void Fail(const absl::Status& status) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (outcomes[i].ok()) outcomes[i] = status;
+      replayed[i] = false;
+    }
+  }
+  void Finish() {
+    for (size_t i = 0; i < requests.size(); ++i) requests[i].done(outcomes[i], replayed[i] != 0);
+  }
 };
 
 absl::StatusOr<std::optional<std::string>> Txn::Get(Family family, absl::string_view key) {
-  if (const std::optional<std::string>* written = writes_->Find(family.handle_, key)) {
-    return *written;
+  // This group's writes, else the committing group's, else the store.
+  const Writes::Entry* written = writes_->Find(family.handle_, key);
+  if (written == nullptr && committing_ != nullptr) {
+    written = committing_->Find(family.handle_, key);
+  }
+  if (written != nullptr) {
+    if (written->deleted) return std::nullopt;
+    return std::string(written->value);
   }
   std::string value;
   rocksdb::Status status = store_->db_->Get(rocksdb::ReadOptions(), family.handle_,
@@ -212,41 +272,74 @@ absl::StatusOr<bool> Txn::GetProto(Family family, absl::string_view key,
 }
 
 void Txn::Put(Family family, absl::string_view key, absl::string_view value) {
-  writes_->Set(family.handle_, key, std::string(value));
+  writes_->Set(family.handle_, key, Writes::Entry{writes_->Copy(value)});
 }
 
-void Txn::PutProto(Family family, absl::string_view key, const google::protobuf::Message& message) {
-  writes_->Set(family.handle_, key, message.SerializeAsString());
+absl::string_view Txn::PutProto(Family family, absl::string_view key,
+                                const google::protobuf::Message& message) {
+  const size_t size = message.ByteSizeLong();
+  char* bytes = writes_->Allocate(size);
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(bytes));
+  const absl::string_view stored(bytes, size);
+  writes_->Set(family.handle_, key, Writes::Entry{stored});
+  return stored;
 }
 
 void Txn::Delete(Family family, absl::string_view key) {
-  writes_->Set(family.handle_, key, std::nullopt);
+  writes_->Set(family.handle_, key, Writes::Entry{{}, true});
 }
 
 absl::Status Txn::Scan(Family family, absl::string_view prefix, const ScanFn& fn) {
-  // The store's keys merged with this group's writes, which win on a tie.
+  // The store's keys merged with the writes of the group being committed and
+  // of this group; on a tie the newest wins.
   PrefixIterator stored(store_->db_.get(), family.handle_, prefix);
   stored->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-  auto written = writes_->LowerBound(family.handle_, prefix);
-  auto in_prefix = [&](Writes::Map::const_iterator it) {
-    return it != writes_->end() && it->first.family == family.handle_ &&
-           absl::StartsWith(it->first.key, prefix);
+  struct Written {
+    Writes::Map::const_iterator it, end;
+  };
+  std::vector<Written> written;  // newest first
+  written.push_back({writes_->LowerBound(family.handle_, prefix), writes_->end()});
+  if (committing_ != nullptr) {
+    written.push_back({committing_->LowerBound(family.handle_, prefix), committing_->end()});
+  }
+  auto in_prefix = [&](const Written& w) {
+    return w.it != w.end && w.it->first.family == family.handle_ &&
+           absl::StartsWith(w.it->first.key, prefix);
   };
   while (true) {
     const bool has_stored = stored->Valid() && HasPrefix(stored->key(), prefix);
-    const bool has_written = in_prefix(written);
-    if (!has_stored && !has_written) break;
-    const int order = !has_stored    ? 1
-                      : !has_written ? -1
-                                     : View(stored->key()).compare(written->first.key);
-    if (order < 0) {
-      if (!fn(View(stored->key()), View(stored->value()))) break;
-      stored->Next();
-      continue;
+    // The smallest key of all sources, and the newest entry under it.
+    absl::optional<absl::string_view> key;
+    const Writes::Entry* entry = nullptr;
+    for (const Written& w : written) {
+      if (!in_prefix(w)) continue;
+      if (!key || w.it->first.key < *key) {
+        key = w.it->first.key;
+        entry = &w.it->second;
+      }
     }
-    if (order == 0) stored->Next();
-    if (written->second.has_value() && !fn(written->first.key, *written->second)) break;
-    ++written;
+    int stored_order = 1;  // stored key vs *key
+    if (has_stored) {
+      stored_order = key ? View(stored->key()).compare(*key) : -1;
+      if (stored_order < 0) key = View(stored->key());
+    }
+    if (!key) break;
+    // Which sources hold this key, before any of them moves on.
+    std::vector<bool> advance(written.size());
+    for (size_t i = 0; i < written.size(); ++i) {
+      advance[i] = in_prefix(written[i]) && written[i].it->first.key == *key;
+    }
+    bool keep_going = true;
+    if (stored_order < 0) {
+      keep_going = fn(*key, View(stored->value()));
+    } else if (!entry->deleted) {
+      keep_going = fn(*key, entry->value);
+    }
+    if (!keep_going) break;
+    if (stored_order <= 0) stored->Next();
+    for (size_t i = 0; i < written.size(); ++i) {
+      if (advance[i]) ++written[i].it;
+    }
   }
   return FromRocks(stored->status(), "scan");
 }
@@ -285,8 +378,7 @@ absl::Status Txn::RunPart(absl::string_view request_id, uint64_t request_digest,
   // Kept, the save point would catch an enclosing part's rollback.
   writes_->PopSavePoint();
   if (!request_id.empty()) {
-    writes_->Set(
-        store_->requests_, request_id,
+    Put(Family(store_->requests_), request_id,
         EncodeRequestRecord(request_digest,
                             response != nullptr ? response->SerializeAsString() : std::string()));
   }
@@ -295,6 +387,13 @@ absl::Status Txn::RunPart(absl::string_view request_id, uint64_t request_digest,
 
 uint64_t Txn::RecordChange(absl::string_view resource, type::v1::ChangeKind kind,
                            const google::protobuf::Message* resource_after) {
+  if (resource_after == nullptr) return RecordChange(resource, kind, {}, {});
+  return RecordChange(resource, kind, resource_after->GetTypeName(),
+                      resource_after->SerializeAsString());
+}
+
+uint64_t Txn::RecordChange(absl::string_view resource, type::v1::ChangeKind kind,
+                           absl::string_view type_name, absl::string_view resource_after_bytes) {
   type::v1::Change change;
   uint64_t sequence = store_->next_sequence_++;
   change.set_sequence(sequence);
@@ -302,12 +401,13 @@ uint64_t Txn::RecordChange(absl::string_view resource, type::v1::ChangeKind kind
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now_));
   change.set_resource(std::string(resource));
   change.set_kind(kind);
-  if (resource_after != nullptr) {
-    change.mutable_resource_after()->PackFrom(*resource_after);
+  if (!type_name.empty()) {
+    // What Any::PackFrom writes, from bytes the caller already has.
+    change.mutable_resource_after()->set_type_url(absl::StrCat("type.googleapis.com/", type_name));
+    change.mutable_resource_after()->set_value(std::string(resource_after_bytes));
   }
   change.set_request_id(request_id_);
-  std::string key = EncodeUint64(sequence);
-  writes_->Set(store_->changes_, key, change.SerializeAsString());
+  PutProto(Family(store_->changes_), EncodeUint64(sequence), change);
   return sequence;
 }
 
@@ -321,6 +421,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
   }
   std::unique_ptr<Store> store(new Store(std::move(options)));
   if (absl::Status opened = store->OpenDb(); !opened.ok()) return opened;
+  store->committer_ = std::thread([s = store.get()] { s->CommitterLoop(); });
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
@@ -381,6 +482,12 @@ Store::~Store() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    committer_stopping_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
   if (db_) {
     for (rocksdb::ColumnFamilyHandle* handle : handles_) {
       db_->DestroyColumnFamilyHandle(handle);
@@ -457,56 +564,98 @@ absl::Status Store::Write(WriteRequest request, bool* replayed) {
 }
 
 void Store::WriterLoop() {
-  std::vector<WriteRequest> group;
+  // The group the committer is committing: the next group runs against its
+  // writes, and is only handed over once that commit is known.
+  std::unique_ptr<Group> committing;
   while (true) {
+    auto group = std::make_unique<Group>();
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
-      while (!queue_.empty() && group.size() < options_.max_group_size) {
-        group.push_back(std::move(queue_.front()));
+      if (queue_.empty()) break;  // stopping, and everything queued is run
+      while (!queue_.empty() && group->requests.size() < options_.max_group_size) {
+        group->requests.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    CommitGroup(group);
-    group.clear();
+    RunGroup(*group, committing != nullptr ? &committing->writes : nullptr);
+    if (committing != nullptr) {
+      const absl::Status committed = AwaitCommit();
+      if (!committed.ok()) {
+        // This group read writes that never became durable: none of it may be.
+        next_sequence_ = committing->first_sequence;
+        group->Fail(Error(absl::StatusCode::kUnavailable, "STORAGE_ERROR",
+                          absl::StrCat("an earlier write failed: ", committed.message())));
+        group->Finish();
+        committing.reset();
+        continue;
+      }
+      committing.reset();
+    }
+    if (group->writes.empty()) {  // failures and replays only: nothing to commit
+      group->Finish();
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(commit_mu_);
+      to_commit_ = group.get();
+    }
+    commit_cv_.notify_all();
+    committing = std::move(group);
   }
+  if (committing != nullptr) AwaitCommit().IgnoreError();  // its requests are told
 }
 
-void Store::CommitGroup(std::vector<WriteRequest>& group) {
-  Txn::Writes writes;
-  Txn txn(this, &writes, options_.clock());
-  const uint64_t first_sequence = next_sequence_;
-  std::vector<absl::Status> outcomes(group.size());
-  std::vector<bool> replayed(group.size(), false);
-
-  for (size_t i = 0; i < group.size(); ++i) {
-    WriteRequest& request = group[i];
-    bool was_replayed = false;
-    outcomes[i] = txn.RunPart(request.request_id, request.request_digest, request.response,
-                              request.mutate, &was_replayed);
-    replayed[i] = was_replayed;
+void Store::RunGroup(Group& group, const Txn::Writes* committing) {
+  Txn txn(this, &group.writes, committing, options_.clock());
+  group.first_sequence = next_sequence_;
+  group.outcomes.resize(group.requests.size());
+  group.replayed.resize(group.requests.size(), 0);
+  for (size_t i = 0; i < group.requests.size(); ++i) {
+    WriteRequest& request = group.requests[i];
+    bool replayed = false;
+    group.outcomes[i] = txn.RunPart(request.request_id, request.request_digest, request.response,
+                                    request.mutate, &replayed);
+    group.replayed[i] = replayed;
   }
+  group.last_sequence = next_sequence_ - 1;
+}
 
-  if (!writes.empty()) {
+absl::Status Store::AwaitCommit() {
+  std::unique_lock<std::mutex> lock(commit_mu_);
+  commit_cv_.wait(lock, [this] { return to_commit_ == nullptr; });
+  return last_commit_;
+}
+
+void Store::CommitterLoop() {
+  while (true) {
+    Group* group = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_cv_.wait(lock, [this] { return to_commit_ != nullptr || committer_stopping_; });
+      if (to_commit_ == nullptr) return;
+      group = to_commit_;
+    }
     rocksdb::WriteOptions write_options;
     write_options.sync = options_.sync;
-    rocksdb::WriteBatch batch = writes.Batch();
-    absl::Status written = FromRocks(db_->Write(write_options, &batch), "commit");
-    if (!written.ok()) {
-      // Nothing of the group is durable: no mutation may be acknowledged.
-      next_sequence_ = first_sequence;
-      for (size_t i = 0; i < group.size(); ++i) {
-        if (outcomes[i].ok() && !replayed[i]) {
-          outcomes[i] = Error(absl::StatusCode::kUnavailable, "STORAGE_ERROR", written.message());
-        }
-      }
-    } else {
-      committed_sequence_ = next_sequence_ - 1;
+    absl::Status written = options_.before_commit ? options_.before_commit() : absl::OkStatus();
+    if (written.ok()) {
+      rocksdb::WriteBatch batch = group->writes.Batch();
+      written = FromRocks(db_->Write(write_options, &batch), "commit");
     }
-  }
-  for (size_t i = 0; i < group.size(); ++i) {
-    group[i].done(outcomes[i], replayed[i]);
+    if (written.ok()) {
+      committed_sequence_ = std::max(committed_sequence_.load(), group->last_sequence);
+    } else {
+      // Nothing of the group is durable: no mutation may be acknowledged.
+      group->Fail(Error(absl::StatusCode::kUnavailable, "STORAGE_ERROR", written.message()));
+    }
+    group->Finish();
+    {
+      std::lock_guard<std::mutex> lock(commit_mu_);
+      last_commit_ = written;
+      to_commit_ = nullptr;
+    }
+    commit_cv_.notify_all();
   }
 }
 

@@ -1,10 +1,13 @@
 // RocksDB behind a small interface. Reads run on the caller's thread against
 // committed (durable) data. Writes are mutations: functions queued to one
 // writer thread, which runs them in order against the committed data plus the
-// writes of the mutations before them in the same group, then commits the
-// whole group as one WriteBatch with one fsync, and only then reports each
-// mutation's outcome. So a write is acknowledged only once durable, no gRPC
-// thread waits on fsync, and each mutation's read-check-write is serializable.
+// writes of the mutations before them (in the same group, and in the group
+// still being committed), then hands the whole group to a committer thread,
+// which commits it as one WriteBatch with one fsync while the writer runs the
+// next group, and only then reports each mutation's outcome. So a write is
+// acknowledged only once durable, no gRPC thread waits on fsync, and each
+// mutation's read-check-write is serializable. If a commit fails, the group
+// run against it fails too.
 #pragma once
 
 #include <atomic>
@@ -47,6 +50,9 @@ struct StoreOptions {
   size_t max_group_size = 1024;
   // The clock stamped on changes; injectable for tests.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // Runs on the committer before each commit; an error fails the commit as a
+  // failed disk write would. For tests.
+  std::function<absl::Status()> before_commit;
 };
 
 // A column family, resolved once by name.
@@ -72,13 +78,20 @@ class Txn {
   absl::StatusOr<bool> GetProto(Family family, absl::string_view key,
                                 google::protobuf::Message* message);
   void Put(Family family, absl::string_view key, absl::string_view value);
-  void PutProto(Family family, absl::string_view key, const google::protobuf::Message& message);
+  // Returns the stored bytes, valid until the mutation's group is committed
+  // (e.g. to record them in the change feed without serializing again).
+  absl::string_view PutProto(Family family, absl::string_view key,
+                             const google::protobuf::Message& message);
   void Delete(Family family, absl::string_view key);
   // Keys starting with prefix, in order, including this group's writes.
   absl::Status Scan(Family family, absl::string_view prefix, const ScanFn& fn);
   // Appends to the change feed; returns the change's sequence number.
   uint64_t RecordChange(absl::string_view resource, type::v1::ChangeKind kind,
                         const google::protobuf::Message* resource_after);
+  // The same, with resource_after given as the serialized bytes of a message
+  // of type `type_name` (e.g. "htx.indicator.v1.IndicatorValue").
+  uint64_t RecordChange(absl::string_view resource, type::v1::ChangeKind kind,
+                        absl::string_view type_name, absl::string_view resource_after_bytes);
   // The commit time of this group (the store's clock).
   absl::Time now() const { return now_; }
 
@@ -95,11 +108,12 @@ class Txn {
 
  private:
   friend class Store;
-  class Writes;  // this group's writes so far, with save points
-  Txn(class Store* store, Writes* writes, absl::Time now)
-      : store_(store), writes_(writes), now_(now) {}
+  class Writes;  // a group's writes, with save points
+  Txn(class Store* store, Writes* writes, const Writes* committing, absl::Time now)
+      : store_(store), writes_(writes), committing_(committing), now_(now) {}
   class Store* store_;
   Writes* writes_;
+  const Writes* committing_;  // the group being committed, or null
   absl::Time now_;
   std::string request_id_;
 };
@@ -119,7 +133,8 @@ struct WriteRequest {
   // Reads and writes through the Txn. An error rolls back this mutation's
   // writes only; the others of the group still commit.
   std::function<absl::Status(Txn&)> mutate;
-  // Called on the writer thread once the outcome is durable (or failed).
+  // Called on the store's committer (or writer) thread once the outcome is
+  // durable (or failed); must not block.
   std::function<void(absl::Status status, bool replayed)> done;
 };
 
@@ -155,8 +170,12 @@ class Store {
   friend class Txn;
   explicit Store(StoreOptions options);
   absl::Status OpenDb();
+  struct Group;
   void WriterLoop();
-  void CommitGroup(std::vector<WriteRequest>& group);
+  void RunGroup(Group& group, const Txn::Writes* committing);
+  // Waits for the group handed to the committer; its outcome.
+  absl::Status AwaitCommit();
+  void CommitterLoop();
 
   StoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -174,6 +193,14 @@ class Store {
   std::deque<WriteRequest> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  // The writer hands one group at a time to the committer.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  Group* to_commit_ = nullptr;  // owned by the writer
+  absl::Status last_commit_;
+  bool committer_stopping_ = false;
+  std::thread committer_;
 };
 
 }  // namespace htx::storage

@@ -1,7 +1,10 @@
 #include "common/storage/store.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -292,6 +295,119 @@ TEST(StoreTest, PartsOfAMutationFailReplayAndRollBackOnTheirOwn) {
   HTX_ASSERT_OK(store->Write(std::move(replay), &replayed));
   EXPECT_TRUE(replayed);
   EXPECT_EQ(later.value(), 42);
+}
+
+// Many writes in flight: each group runs while the one before it is still
+// being committed, so each mutation must see every earlier one's writes.
+TEST(StoreTest, EveryMutationSeesTheWritesOfTheGroupStillBeingCommitted) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const Family things = store->family("things");
+  constexpr int kWrites = 2000;
+  std::atomic<int> wrong{0}, acknowledged{0};
+  for (int i = 0; i < kWrites; ++i) {
+    WriteRequest request;
+    request.mutate = [&, i](Txn& txn) {
+      // The counter, read through Get, and the keys so far, through Scan.
+      auto counter = txn.Get(things, "counter");
+      if (!counter.ok()) return counter.status();
+      const int before = counter->has_value() ? std::stoi(**counter) : 0;
+      int keys = 0;
+      absl::Status scanned = txn.Scan(things, "k/", [&](absl::string_view, absl::string_view) {
+        ++keys;
+        return true;
+      });
+      if (!scanned.ok()) return scanned;
+      if (before != i || keys != i) wrong++;
+      txn.Put(things, "counter", std::to_string(before + 1));
+      txn.Put(things, absl::StrCat("k/", 100000 + i), "v");
+      txn.RecordChange("counter", type::v1::CHANGE_KIND_UPDATED, nullptr);
+      return absl::OkStatus();
+    };
+    request.done = [&](absl::Status status, bool) {
+      if (status.ok()) acknowledged++;
+    };
+    store->Submit(std::move(request));
+  }
+  store.reset();  // drains the queue
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(acknowledged.load(), kWrites);
+  store = OpenStore(dir.path());
+  auto counter = store->Get(store->family("things"), "counter");
+  ASSERT_TRUE(counter.ok());
+  EXPECT_EQ(counter->value_or(""), std::to_string(kWrites));
+  EXPECT_EQ(store->last_sequence(), static_cast<uint64_t>(kWrites));
+}
+
+// A group run against the writes of a group whose commit then fails read
+// something that never became durable: it fails too, and nothing of either
+// is kept or acknowledged.
+TEST(StoreTest, AFailedCommitFailsTheGroupRunAgainstIt) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  int commits = 0;
+  bool release = false;
+  StoreOptions options;
+  options.path = dir.path();
+  options.column_families = {"things"};
+  // The first commit waits for the test, then fails like a full disk.
+  options.before_commit = [&]() -> absl::Status {
+    std::unique_lock<std::mutex> lock(mu);
+    if (++commits > 1) return absl::OkStatus();
+    cv.wait(lock, [&] { return release; });
+    return absl::ResourceExhaustedError("disk full");
+  };
+  auto opened = Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Store> store = *std::move(opened);
+  const Family things = store->family("things");
+
+  std::promise<absl::Status> first_done, second_done;
+  WriteRequest first = PutRequest(*store, "a", "1");
+  first.done = [&](absl::Status status, bool) { first_done.set_value(status); };
+  store->Submit(std::move(first));
+  // Queued once "a" is with the committer: it reads "a" from there.
+  while (true) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (commits == 1) break;
+    std::this_thread::yield();
+  }
+  bool saw_a = false;
+  WriteRequest second;
+  second.mutate = [&](Txn& txn) {
+    auto a = txn.Get(things, "a");
+    if (!a.ok()) return a.status();
+    saw_a = a->has_value();
+    txn.Put(things, "b", "2");
+    txn.RecordChange("b", type::v1::CHANGE_KIND_CREATED, nullptr);
+    return absl::OkStatus();
+  };
+  second.done = [&](absl::Status status, bool) { second_done.set_value(status); };
+  store->Submit(std::move(second));
+  // Whenever the writer takes it, it runs against the first group's writes:
+  // it keeps them until it has seen that commit's outcome.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_THAT(first_done.get_future().get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(second_done.get_future().get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(saw_a);
+  for (const char* key : {"a", "b"}) {
+    auto value = store->Get(things, key);
+    ASSERT_TRUE(value.ok());
+    EXPECT_FALSE(value->has_value()) << key;
+  }
+  EXPECT_EQ(store->last_sequence(), 0u);
+  // The store goes on, and the sequences of the lost writes are handed out again.
+  HTX_ASSERT_OK(store->Write(PutRequest(*store, "c", "3")));
+  EXPECT_EQ(store->last_sequence(), 1u);
+  auto changes = store->ListChanges(0, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].resource(), "c");
 }
 
 TEST(StoreTest, OpenFailsClearlyOnAnUnusablePath) {
