@@ -12,6 +12,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace htx::api {
 
@@ -23,8 +24,12 @@ absl::StatusOr<int> ResolvePageSize(int requested) {
   return requested > kMaxPageSize ? kMaxPageSize : requested;
 }
 
-uint64_t Digest(absl::string_view bytes) {
-  uint64_t hash = 1469598103934665603ULL;
+namespace {
+
+constexpr uint64_t kDigestStart = 1469598103934665603ULL;
+
+// FNV-1a, continued over `bytes`.
+uint64_t DigestMore(uint64_t hash, absl::string_view bytes) {
   for (unsigned char c : bytes) {
     hash ^= c;
     hash *= 1099511628211ULL;
@@ -32,15 +37,27 @@ uint64_t Digest(absl::string_view bytes) {
   return hash;
 }
 
-uint64_t DigestMessage(const google::protobuf::Message& message) {
+std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return Digest(absl::StrCat(message.GetTypeName(), "\n", bytes));
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// The digest of a message of type `type_name` serialized as `bytes`.
+uint64_t DigestSerialized(absl::string_view type_name, absl::string_view bytes) {
+  return DigestMore(DigestMore(DigestMore(kDigestStart, type_name), "\n"), bytes);
+}
+
+}  // namespace
+
+uint64_t Digest(absl::string_view bytes) { return DigestMore(kDigestStart, bytes); }
+
+uint64_t DigestMessage(const google::protobuf::Message& message) {
+  return DigestSerialized(message.GetTypeName(), DeterministicBytes(message));
 }
 
 uint64_t QueryDigest(const google::protobuf::Message& request) {
@@ -88,13 +105,44 @@ absl::StatusOr<Page> StartPage(const google::protobuf::Message& request, int pag
   return page;
 }
 
+namespace {
+
+std::string Etag(absl::string_view type_name, absl::string_view bytes) {
+  return absl::StrFormat("%016x", DigestSerialized(type_name, bytes));
+}
+
+const google::protobuf::FieldDescriptor* EtagField(const google::protobuf::Message& resource) {
+  return resource.GetDescriptor()->FindFieldByName("etag");
+}
+
+}  // namespace
+
 std::string ComputeEtag(const google::protobuf::Message& resource) {
+  const google::protobuf::FieldDescriptor* field = EtagField(resource);
+  if (field == nullptr || !resource.GetReflection()->HasField(resource, field)) {
+    return Etag(resource.GetTypeName(), DeterministicBytes(resource));
+  }
   std::unique_ptr<google::protobuf::Message> copy(resource.New());
   copy->CopyFrom(resource);
-  if (const auto* field = copy->GetDescriptor()->FindFieldByName("etag")) {
-    copy->GetReflection()->ClearField(copy.get(), field);
+  copy->GetReflection()->ClearField(copy.get(), field);
+  return Etag(resource.GetTypeName(), DeterministicBytes(*copy));
+}
+
+std::string SerializeWithEtag(google::protobuf::Message* resource) {
+  const google::protobuf::FieldDescriptor* field = EtagField(*resource);
+  const google::protobuf::Reflection* reflection = resource->GetReflection();
+  reflection->ClearField(resource, field);
+  std::string bytes = DeterministicBytes(*resource);
+  const std::string etag = Etag(resource->GetTypeName(), bytes);
+  {
+    // A field appended to a serialization is parsed like one written in
+    // place, so the bytes need not be written a second time.
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    google::protobuf::internal::WireFormatLite::WriteString(field->number(), etag, &coded);
   }
-  return absl::StrFormat("%016x", DigestMessage(*copy));
+  reflection->SetString(resource, field, etag);
+  return bytes;
 }
 
 absl::Status CheckEtag(absl::string_view given, absl::string_view current) {

@@ -55,6 +55,9 @@ absl::StatusOr<Page> StartPage(const google::protobuf::Message& request, int pag
 
 // The etag of a resource: a digest of it with its `etag` field cleared.
 std::string ComputeEtag(const google::protobuf::Message& resource);
+// Sets `resource`'s etag (as ComputeEtag) and returns its serialization, for
+// a write path that stores the bytes: one serialization serves both.
+std::string SerializeWithEtag(google::protobuf::Message* resource);
 // OK when `given` is empty or equals `current`; ABORTED (STALE_ETAG) otherwise.
 absl::Status CheckEtag(absl::string_view given, absl::string_view current);
 

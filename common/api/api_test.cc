@@ -66,6 +66,19 @@ TEST(EtagTest, AResourcesOwnEtagDoesNotChangeIt) {
   EXPECT_NE(ComputeEtag(lock), cleared);
 }
 
+TEST(EtagTest, SerializeWithEtagStoresTheEtagComputeEtagGives) {
+  type::v1::Lock lock;
+  lock.set_name("provinces/01/budget-locks/2026");
+  lock.set_locked(true);
+  lock.set_etag("stale");
+  const std::string bytes = SerializeWithEtag(&lock);
+  EXPECT_EQ(lock.etag(), ComputeEtag(lock));
+  EXPECT_NE(lock.etag(), "stale");
+  type::v1::Lock parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_EQ(parsed.SerializeAsString(), lock.SerializeAsString());
+}
+
 TEST(RequestIdTest, AcceptsPrintableUpTo64) {
   HTX_ASSERT_OK(ValidateRequestId(""));
   HTX_ASSERT_OK(ValidateRequestId(std::string(64, 'a')));
