@@ -716,8 +716,8 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
   *value.mutable_provenance() = provenance;
   value.mutable_provenance()->set_comment(write.comment());
   value.set_revision(*found ? stored.revision() + 1 : 1);
-  value.set_etag(api::ComputeEtag(value));
-  txn.PutProto(values_, key, value);
+  const std::string bytes = api::SerializeWithEtag(&value);
+  txn.Put(values_, key, bytes);
   v1::ValueRevision revision;
   revision.set_name(absl::StrCat(value.name(), "/revisions/", value.revision()));
   revision.set_revision(value.revision());
@@ -725,7 +725,8 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
   *revision.mutable_provenance() = value.provenance();
   txn.PutProto(history_, HistoryKey(key, value.revision()), revision);
   txn.RecordChange(value.name(),
-                   *found ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED, &value);
+                   *found ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
+                   v1::IndicatorValue::descriptor()->full_name(), bytes);
   return value;
 }
 
