@@ -66,6 +66,16 @@ std::string HistoryKey(absl::string_view value_key, int64_t revision) {
   return absl::StrCat(value_key, "|", absl::StrFormat("%012d", kRevisionCeiling - revision));
 }
 
+// A value as one revision of its history.
+v1::ValueRevision RevisionOf(const v1::IndicatorValue& value) {
+  v1::ValueRevision revision;
+  revision.set_name(absl::StrCat(value.name(), "/revisions/", value.revision()));
+  revision.set_revision(value.revision());
+  *revision.mutable_value() = value.value();
+  *revision.mutable_provenance() = value.provenance();
+  return revision;
+}
+
 std::string FindingsPrefix(absl::string_view unit, int year) {
   return absl::StrCat(unit, "/indicator-findings/", year, "/");
 }
@@ -666,11 +676,24 @@ absl::StatusOr<v1::ListValueHistoryResponse> Indicator::ListValueHistory(
   absl::StatusOr<api::Page> page =
       api::StartPage(request, request.page_size(), request.page_token());
   if (!page.ok()) return page.status();
+  // The newest revision is the value as stored; the history holds the older
+  // ones, newest first (stores written before that also hold the newest).
+  const std::string key = ValueKey(*name);
+  v1::IndicatorValue current;
+  absl::StatusOr<bool> found =
+      ReadStored(api::StoreReader(*store_), values_, key, "value", &current);
+  if (!found.ok()) return found.status();
+  if (!*found) return NotFound(request.name());
   v1::ListValueHistoryResponse response;
+  const std::string newest = HistoryKey(key, current.revision());
   std::string last;
+  if (page->position.empty()) {
+    *response.add_revisions() = RevisionOf(current);
+    last = newest;
+  }
   absl::Status parsed;
   absl::Status scanned =
-      store_->Scan(history_, absl::StrCat(ValueKey(*name), "|"), page->position,
+      store_->Scan(history_, absl::StrCat(key, "|"), std::max(page->position, newest),
                    [&](absl::string_view key, absl::string_view bytes) {
                      if (response.revisions_size() == page->size) {
                        response.set_next_page_token(page->NextToken(last));
@@ -683,7 +706,6 @@ absl::StatusOr<v1::ListValueHistoryResponse> Indicator::ListValueHistory(
                    });
   if (!scanned.ok()) return scanned;
   if (!parsed.ok()) return parsed;
-  if (page->position.empty() && response.revisions().empty()) return NotFound(request.name());
   return response;
 }
 
@@ -706,6 +728,10 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
       stored.provenance().comment() == write.comment()) {
     return stored;
   }
+  if (*found) {
+    // The revision replaced joins the history; the newest lives only in values.
+    txn.PutProto(history_, HistoryKey(key, stored.revision()), RevisionOf(stored));
+  }
   v1::IndicatorValue value;
   value.set_name(FormatValueName(name));
   value.set_unit(name.unit);
@@ -718,12 +744,6 @@ absl::StatusOr<v1::IndicatorValue> Indicator::WriteValueInTxn(
   value.set_revision(*found ? stored.revision() + 1 : 1);
   const std::string bytes = api::SerializeWithEtag(&value);
   txn.Put(values_, key, bytes);
-  v1::ValueRevision revision;
-  revision.set_name(absl::StrCat(value.name(), "/revisions/", value.revision()));
-  revision.set_revision(value.revision());
-  *revision.mutable_value() = value.value();
-  *revision.mutable_provenance() = value.provenance();
-  txn.PutProto(history_, HistoryKey(key, value.revision()), revision);
   txn.RecordChange(value.name(),
                    *found ? type::v1::CHANGE_KIND_UPDATED : type::v1::CHANGE_KIND_CREATED,
                    v1::IndicatorValue::descriptor()->full_name(), bytes);
