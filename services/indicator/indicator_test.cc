@@ -382,5 +382,42 @@ TEST_F(IndicatorTest, EachAppliedRowHasItsRevisionHistoryAndChange) {
   }
 }
 
+// The newest revision is read from the value itself; a store written before
+// that (its history holding the newest revision too) lists it once.
+TEST_F(IndicatorTest, HistoryListsEachRevisionOnceNewestFirst) {
+  const std::string name = V(kCommune1, "plan_2026", "I.1");
+  ASSERT_EQ(Ingest({Row(name, "12", "row-0")}).applied(), 1);
+  ASSERT_EQ(Ingest({Row(name, "13", "row-1")}).applied(), 1);
+  std::vector<v1::ValueRevision> history = History(name);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].name(), name + "/revisions/2");
+  EXPECT_EQ(history[0].value().number(), "13");
+  EXPECT_EQ(history[1].name(), name + "/revisions/1");
+  EXPECT_EQ(history[1].value().number(), "12");
+
+  // As the old write path left it: the newest revision in the history too.
+  const storage::Family family = store_->family("history");
+  std::string newest_key;
+  HTX_ASSERT_OK(store_->Scan(family, "", "", [&](absl::string_view key, absl::string_view) {
+    if (newest_key.empty()) newest_key = std::string(key);  // revisions sort newest first
+    return true;
+  }));
+  ASSERT_FALSE(newest_key.empty());
+  // The scan found revision 1's key: the newest sorts before it.
+  const std::string revision_2_key =
+      newest_key.substr(0, newest_key.size() - 12) + "999999999997";
+  ASSERT_LT(revision_2_key, newest_key);
+  storage::WriteRequest old_style;
+  old_style.mutate = [&](storage::Txn& txn) {
+    txn.PutProto(family, revision_2_key, history[0]);
+    return absl::OkStatus();
+  };
+  HTX_ASSERT_OK(store_->Write(std::move(old_style)));
+  history = History(name);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].revision(), 2);
+  EXPECT_EQ(history[1].revision(), 1);
+}
+
 }  // namespace
 }  // namespace htx::indicator
