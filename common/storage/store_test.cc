@@ -297,6 +297,50 @@ TEST(StoreTest, PartsOfAMutationFailReplayAndRollBackOnTheirOwn) {
   EXPECT_EQ(later.value(), 42);
 }
 
+// Changes are encoded by hand: they must read back as the message protobuf
+// itself would have written.
+TEST(StoreTest, ARecordedChangeIsTheMessageProtobufWouldWrite) {
+  TempDir dir;
+  StoreOptions options;
+  options.path = dir.path();
+  options.column_families = {"things"};
+  const absl::Time now = absl::FromUnixNanos(1795425600123456789);
+  options.clock = [now] { return now; };
+  auto opened = Store::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Store> store = *std::move(opened);
+  google::protobuf::Int64Value after;
+  after.set_value(2026);
+  WriteRequest request;
+  request.request_id = "Things/r-1";
+  request.mutate = [&](Txn& txn) {
+    txn.RecordChange("things/a", type::v1::CHANGE_KIND_UPDATED, &after);
+    txn.RecordChange("things/b", type::v1::CHANGE_KIND_DELETED, nullptr);
+    return absl::OkStatus();
+  };
+  HTX_ASSERT_OK(store->Write(std::move(request)));
+  auto changes = store->ListChanges(0, 10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 2u);
+
+  type::v1::Change expected;
+  expected.set_sequence(1);
+  expected.mutable_commit_time()->set_seconds(1795425600);
+  expected.mutable_commit_time()->set_nanos(123456789);
+  expected.set_resource("things/a");
+  expected.set_kind(type::v1::CHANGE_KIND_UPDATED);
+  expected.mutable_resource_after()->PackFrom(after);
+  expected.set_request_id("Things/r-1");
+  EXPECT_EQ((*changes)[0].SerializeAsString(), expected.SerializeAsString())
+      << (*changes)[0].DebugString();
+  expected.set_sequence(2);
+  expected.set_resource("things/b");
+  expected.set_kind(type::v1::CHANGE_KIND_DELETED);
+  expected.clear_resource_after();
+  EXPECT_EQ((*changes)[1].SerializeAsString(), expected.SerializeAsString())
+      << (*changes)[1].DebugString();
+}
+
 // Many writes in flight: each group runs while the one before it is still
 // being committed, so each mutation must see every earlier one's writes.
 TEST(StoreTest, EveryMutationSeesTheWritesOfTheGroupStillBeingCommitted) {
