@@ -38,12 +38,12 @@ uint64_t DigestMore(uint64_t hash, absl::string_view bytes) {
 }
 
 std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
+  // Sized once: a growing string would be extended and copied as it fills.
+  std::string bytes(message.ByteSizeLong(), '\0');
+  google::protobuf::io::ArrayOutputStream stream(bytes.data(), static_cast<int>(bytes.size()));
   google::protobuf::io::CodedOutputStream coded(&stream);
   coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
+  message.SerializeWithCachedSizes(&coded);
   return bytes;
 }
 
@@ -107,8 +107,12 @@ absl::StatusOr<Page> StartPage(const google::protobuf::Message& request, int pag
 
 namespace {
 
+// 16 lowercase hex digits, as "%016x" would print them.
 std::string Etag(absl::string_view type_name, absl::string_view bytes) {
-  return absl::StrFormat("%016x", DigestSerialized(type_name, bytes));
+  uint64_t digest = DigestSerialized(type_name, bytes);
+  std::string etag(16, '0');
+  for (int i = 15; i >= 0; --i, digest >>= 4) etag[i] = "0123456789abcdef"[digest & 0xf];
+  return etag;
 }
 
 const google::protobuf::FieldDescriptor* EtagField(const google::protobuf::Message& resource) {

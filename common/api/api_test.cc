@@ -1,5 +1,6 @@
 #include "common/api/api.h"
 
+#include "absl/strings/str_format.h"
 #include "common/testing/testing.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "gtest/gtest.h"
@@ -47,6 +48,8 @@ TEST(EtagTest, ChangesWithContentAndIgnoresItself) {
   EXPECT_EQ(ComputeEtag(info), etag);
   info.set_reason("B");
   EXPECT_NE(ComputeEtag(info), etag);
+  // Etags already handed out stay valid: the digest in 16 hex digits.
+  EXPECT_EQ(ComputeEtag(info), absl::StrFormat("%016x", DigestMessage(info)));
   HTX_ASSERT_OK(CheckEtag("", etag));
   HTX_ASSERT_OK(CheckEtag(etag, etag));
   EXPECT_THAT(CheckEtag("stale", etag),
