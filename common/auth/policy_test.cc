@@ -127,6 +127,9 @@ TEST(AreaOfTest, Names) {
   EXPECT_EQ(AreaOf("provinces/"), Area{"provinces/"});
   EXPECT_EQ(AreaOf("provinces"), Area{"provinces"});
   EXPECT_EQ(AreaOf("provinces//communes/1"), Area{"provinces//communes/1"});
+  EXPECT_EQ(AreaOf("provinces/01/communes"), Area{"provinces/01/communes"});
+  EXPECT_EQ(AreaOf("provinces/01/communes/"), Area{"provinces/01/communes/"});
+  EXPECT_EQ(AreaOf("provinces/01/"), Area{"provinces/01"});
 }
 
 TEST(WithinTest, Cases) {
