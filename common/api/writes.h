@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -100,18 +99,21 @@ class RowBatch {
       uint64_t digest = 0;
       absl::Status outcome = absl::InternalError("the row was not written");
       bool replayed = false;
+      bool submitted = false;
     };
-    // Digests are taken here, off the writer thread.
-    auto parts = std::make_shared<absl::flat_hash_map<int, Part>>();
+    // Digests are taken here, off the writer thread. Parts are indexed by
+    // row; those of rows not submitted stay unused.
+    auto parts = std::make_shared<std::vector<Part>>(state_->response->results_size());
     for (const Row& row : rows) {
       Part& part = (*parts)[row.index];
+      part.submitted = true;
       part.request_id = ScopedRequestId(method, row.request_id);
       part.digest = DigestMessage(*row.row);
     }
     storage::WriteRequest write;
     write.mutate = [state = state_, parts, mutate = std::move(mutate)](storage::Txn& txn) {
       mutate(txn, [&](int index, const std::function<absl::Status(storage::Txn&)>& write_row) {
-        Part& part = parts->at(index);
+        Part& part = (*parts)[index];
         part.outcome =
             txn.RunPart(part.request_id, part.digest, state->response->mutable_results(index),
                         write_row, &part.replayed);
@@ -119,9 +121,12 @@ class RowBatch {
       return absl::OkStatus();
     };
     write.done = [state = state_, parts](absl::Status status, bool) {
-      for (auto& [index, part] : *parts) {
+      for (size_t index = 0; index < parts->size(); ++index) {
+        const Part& part = (*parts)[index];
+        if (!part.submitted) continue;
         const bool written = part.outcome.ok() && !part.replayed;
-        state->Finish(index, written && !status.ok() ? status : part.outcome, part.replayed);
+        state->Finish(static_cast<int>(index), written && !status.ok() ? status : part.outcome,
+                      part.replayed);
       }
     };
     store.Submit(std::move(write));
