@@ -56,11 +56,6 @@ absl::StatusOr<bool> ParseIfFound(absl::StatusOr<std::optional<std::string>> val
   return true;
 }
 
-// An idempotency record: the request digest, then the response bytes.
-std::string EncodeRequestRecord(uint64_t digest, const std::string& response) {
-  return absl::StrCat(EncodeUint64(digest), response);
-}
-
 bool HasPrefix(const rocksdb::Slice& key, absl::string_view prefix) {
   return key.size() >= prefix.size() && absl::string_view(key.data(), prefix.size()) == prefix;
 }
@@ -365,9 +360,9 @@ absl::Status Txn::RunPart(absl::string_view request_id, uint64_t request_digest,
   }
   writes_->SetSavePoint();
   const uint64_t sequence_before = store_->next_sequence_;
-  std::string enclosing_request_id = std::exchange(request_id_, std::string(request_id));
+  const absl::string_view enclosing_request_id = std::exchange(request_id_, request_id);
   absl::Status outcome = mutate(*this);
-  request_id_ = std::move(enclosing_request_id);
+  request_id_ = enclosing_request_id;
   if (!outcome.ok()) {
     writes_->RollbackToSavePoint();
     store_->next_sequence_ = sequence_before;
@@ -376,9 +371,17 @@ absl::Status Txn::RunPart(absl::string_view request_id, uint64_t request_digest,
   // Kept, the save point would catch an enclosing part's rollback.
   writes_->PopSavePoint();
   if (!request_id.empty()) {
-    Put(Family(store_->requests_), request_id,
-        EncodeRequestRecord(request_digest,
-                            response != nullptr ? response->SerializeAsString() : std::string()));
+    // The idempotency record: the request digest, then the response bytes,
+    // written straight into the group's arena.
+    const size_t response_size = response != nullptr ? response->ByteSizeLong() : 0;
+    char* record = writes_->Allocate(8 + response_size);
+    const std::string digest = EncodeUint64(request_digest);
+    std::memcpy(record, digest.data(), 8);
+    if (response != nullptr) {
+      response->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(record + 8));
+    }
+    writes_->Set(store_->requests_, request_id,
+                 Writes::Entry{absl::string_view(record, 8 + response_size)});
   }
   return absl::OkStatus();
 }

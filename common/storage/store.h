@@ -115,7 +115,7 @@ class Txn {
   Writes* writes_;
   const Writes* committing_;  // the group being committed, or null
   absl::Time now_;
-  std::string request_id_;
+  absl::string_view request_id_;  // of the innermost part running; it outlives the part
 };
 
 // One queued write.
