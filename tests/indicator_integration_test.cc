@@ -2,11 +2,15 @@
 // a temp directory, every RPC, the bad input each must refuse without
 // writing, and the registry's figures from a stand-in and from a real
 // registry.
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
+#include "common/api/units.h"
 #include "common/server/health_client.h"
 #include "common/testing/testing.h"
 #include "gtest/gtest.h"
@@ -895,6 +899,296 @@ TEST_F(IndicatorIntegrationTest, ProvinceRollsUpItsCommunes) {
   request.add_columns("plan_2031");
   EXPECT_THAT(stub().GetRollup(Context().get(), request, &rollup),
               InvalidArgumentFor("columns[1]"));
+}
+
+// One commune's plan_2026 figures as ingested: "" = not written, "-" = a dash.
+struct CommuneFigures {
+  std::string unit;
+  std::string total;    // I.1 (sum; the count that weighs I.2)
+  std::string active;   // I.1.a (sum)
+  std::string revenue;  // I.2 (average weighted by I.1, 1 decimal)
+};
+
+// Communes of three provinces: dashes, a zero count, a missing count, an
+// average that does not round the same way per province and nationally.
+std::vector<CommuneFigures> NationCommunes() {
+  return {{"provinces/01/communes/00001", "3", "2", "100.4"},
+          {"provinces/01/communes/00002", "30", "-", "200"},
+          {"provinces/04/communes/01000", "5", "5", "333.3"},
+          {"provinces/04/communes/01001", "0", "", "50"},
+          {"provinces/04/communes/01002", "", "2", "70"},
+          {"provinces/79/communes/26734", "7", "1", "12.3"},
+          {"provinces/79/communes/26735", "-", "-", "-"}};
+}
+
+v1::CellValue Cell(const std::string& figure) { return figure == "-" ? Dash() : Number(figure); }
+
+// What a roll-up of `communes` must give for plan_2026, computed here from
+// the figures as written: the independent reference.
+struct Expected {
+  std::map<std::string, v1::CellValue> value;  // by indicator code
+  std::map<std::string, int> reporting;
+};
+
+Expected ComputeNation(const std::vector<CommuneFigures>& communes) {
+  Expected out;
+  // A number, a dash as 0, or nothing for a blank.
+  auto numeric = [](const std::string& figure) -> absl::optional<Decimal> {
+    if (figure.empty()) return absl::nullopt;
+    if (figure == "-") return Decimal();
+    return *Decimal::Parse(figure, "test");
+  };
+  auto sum = [&](std::string CommuneFigures::*field, const std::string& code) {
+    Decimal total;
+    int reported = 0;
+    bool number = false;
+    for (const CommuneFigures& c : communes) {
+      if (absl::optional<Decimal> v = numeric(c.*field)) {
+        total = total + *v;
+        ++reported;
+        number = number || c.*field != "-";
+      }
+    }
+    out.reporting[code] = reported;
+    v1::CellValue cell;
+    cell.set_state(number         ? v1::VALUE_STATE_NUMBER
+                   : reported > 0 ? v1::VALUE_STATE_DASH
+                                  : v1::VALUE_STATE_BLANK);
+    if (number) cell.set_number(total.ToString());
+    out.value[code] = cell;
+    return number ? absl::optional<Decimal>(total) : absl::nullopt;
+  };
+  absl::optional<Decimal> total = sum(&CommuneFigures::total, "I.1");
+  absl::optional<Decimal> active = sum(&CommuneFigures::active, "I.1.a");
+  // Σ(average × count) ÷ Σ count over the communes with a positive count; a
+  // dash when every commune that reported printed a dash.
+  Decimal weighted, weights;
+  int reported = 0, dashes = 0;
+  for (const CommuneFigures& c : communes) {
+    absl::optional<Decimal> v = numeric(c.revenue);
+    if (!v) continue;
+    ++reported;
+    if (c.revenue == "-") ++dashes;
+    absl::optional<Decimal> w = numeric(c.total);
+    if (w && Decimal() < *w) {
+      weighted = weighted + *v * *w;
+      weights = weights + *w;
+    }
+  }
+  out.reporting["I.2"] = reported;
+  absl::optional<Decimal> average;
+  if (Decimal() < weights) average = weighted.DividedBy(weights, 1);
+  out.value["I.2"] = reported > 0 && dashes == reported ? Dash()
+                     : average                          ? Number(average->ToString())
+                                                        : v1::CellValue();
+  // The share recomputed from the rolled-up operands (no commune wrote one).
+  out.reporting["I.3"] = 0;
+  absl::optional<Decimal> share;
+  if (active && total) share = (*active * Decimal::FromInt(100)).DividedBy(*total, 2);
+  out.value["I.3"] = share ? Number(share->ToString()) : v1::CellValue();
+  return out;
+}
+
+// Communes whose only stored value is a cleared (BLANK) cell: taken into
+// account, silent.
+const std::vector<std::string> kSilentCommunes = {"provinces/01/communes/00009",
+                                                  "provinces/79/communes/26799"};
+
+// The communes' figures, the silent communes, and figures of two provinces
+// themselves and of an agency, which a roll-up from the communes must not
+// read.
+class IndicatorRollupTest : public IndicatorIntegrationTest {
+ protected:
+  void WriteNation() {
+    v1::CellValue blank;
+    blank.set_state(v1::VALUE_STATE_BLANK);
+    for (const std::string& silent : kSilentCommunes) {
+      UpsertOk(silent, {W(V(silent, "plan_2026", "I.1"), blank)});
+    }
+    for (const CommuneFigures& c : NationCommunes()) {
+      std::vector<v1::ValueWrite> writes;
+      if (!c.total.empty()) writes.push_back(W(V(c.unit, "plan_2026", "I.1"), Cell(c.total)));
+      if (!c.active.empty()) writes.push_back(W(V(c.unit, "plan_2026", "I.1.a"), Cell(c.active)));
+      if (!c.revenue.empty()) writes.push_back(W(V(c.unit, "plan_2026", "I.2"), Cell(c.revenue)));
+      UpsertOk(c.unit, writes);
+    }
+    UpsertOk(kProvince, {W(V(kProvince, "plan_2026", "I.1"), Number("999")),
+                         W(V(kProvince, "plan_2026", "I.2"), Number("1"))});
+    UpsertOk(kOtherProvince, {W(V(kOtherProvince, "plan_2026", "I.1"), Number("4"))});
+    const std::string agency = "provinces/01/agencies/so-tai-chinh";
+    UpsertOk(agency, {W(V(agency, "plan_2026", "I.1"), Number("123"))});
+  }
+};
+
+// The figures compared as the contract shows them.
+void ExpectRolledUp(const v1::Rollup& rollup, const Expected& expected) {
+  ASSERT_EQ(rollup.values_size(), 4);
+  for (const v1::RollupValue& value : rollup.values()) {
+    SCOPED_TRACE(value.indicator());
+    EXPECT_EQ(value.column(), "plan_2026");
+    const v1::CellValue& want = expected.value.at(value.indicator());
+    EXPECT_EQ(value.value().state(),
+              want.state() == v1::VALUE_STATE_UNSPECIFIED ? v1::VALUE_STATE_BLANK : want.state());
+    EXPECT_EQ(value.value().number(), want.number());
+    EXPECT_EQ(value.reporting_units(), expected.reporting.at(value.indicator()));
+  }
+}
+
+TEST_F(IndicatorRollupTest, NationRollsUpFromEveryCommune) {
+  WriteNation();
+  const std::vector<CommuneFigures> communes = NationCommunes();
+  const Expected expected = ComputeNation(communes);
+
+  v1::GetRollupRequest request;
+  request.set_year(2026);
+  request.add_columns("plan_2026");
+  request.set_basis(v1::ROLLUP_BASIS_COMMUNES);
+  v1::Rollup rollup;
+  HTX_ASSERT_OK(stub().GetRollup(Context().get(), request, &rollup));
+  EXPECT_EQ(rollup.basis(), v1::ROLLUP_BASIS_COMMUNES);
+  EXPECT_EQ(rollup.unit(), "");
+  EXPECT_EQ(rollup.child_units(), static_cast<int>(communes.size() + kSilentCommunes.size()));
+  EXPECT_EQ(std::vector<std::string>(rollup.silent_units().begin(), rollup.silent_units().end()),
+            kSilentCommunes);
+  ExpectRolledUp(rollup, expected);
+  EXPECT_EQ(rollup.values(2).value().state(), v1::VALUE_STATE_NUMBER);  // the average
+  EXPECT_EQ(rollup.values(3).value().state(), v1::VALUE_STATE_NUMBER);  // the share
+  // The national average is weighted by every commune's own count, which is
+  // not what weighting the provinces' rounded averages gives.
+  Decimal through_provinces_weighted, through_provinces_weights;
+  for (const char* province : {"provinces/01", "provinces/04", "provinces/79"}) {
+    v1::GetRollupRequest one = request;
+    one.set_unit(province);
+    v1::Rollup part;
+    HTX_ASSERT_OK(stub().GetRollup(Context().get(), one, &part));
+    const v1::CellValue& average = part.values(2).value();
+    const v1::CellValue& count = part.values(0).value();
+    if (average.state() != v1::VALUE_STATE_NUMBER || count.state() != v1::VALUE_STATE_NUMBER) {
+      continue;
+    }
+    const Decimal w = *Decimal::Parse(count.number(), "count");
+    through_provinces_weighted =
+        through_provinces_weighted + *Decimal::Parse(average.number(), "a") * w;
+    through_provinces_weights = through_provinces_weights + w;
+  }
+  EXPECT_NE(rollup.values(2).value().number(),
+            through_provinces_weighted.DividedBy(through_provinces_weights, 1)->ToString());
+
+  // The default basis still rolls the nation up from the provinces' own values.
+  request.clear_basis();
+  HTX_ASSERT_OK(stub().GetRollup(Context().get(), request, &rollup));
+  EXPECT_EQ(rollup.basis(), v1::ROLLUP_BASIS_CHILDREN);
+  EXPECT_EQ(rollup.child_units(), 2);
+  EXPECT_EQ(rollup.values(0).value().number(), "1003");  // 999 + 4
+}
+
+TEST_F(IndicatorRollupTest, NationFromTheCommunesOfNamedProvinces) {
+  WriteNation();
+  std::vector<CommuneFigures> named;
+  for (const CommuneFigures& c : NationCommunes()) {
+    if (absl::StartsWith(c.unit, "provinces/04/") || absl::StartsWith(c.unit, "provinces/79/")) {
+      named.push_back(c);
+    }
+  }
+  const Expected expected = ComputeNation(named);
+
+  v1::GetRollupRequest request;
+  request.set_year(2026);
+  request.add_columns("plan_2026");
+  request.set_basis(v1::ROLLUP_BASIS_COMMUNES);
+  request.add_units("provinces/79");
+  request.add_units("provinces/04");
+  request.add_units("provinces/02");  // no commune stored anything
+  v1::Rollup rollup;
+  HTX_ASSERT_OK(stub().GetRollup(Context().get(), request, &rollup));
+  EXPECT_EQ(rollup.child_units(), static_cast<int>(named.size()) + 1);
+  EXPECT_EQ(std::vector<std::string>(rollup.silent_units().begin(), rollup.silent_units().end()),
+            std::vector<std::string>{kSilentCommunes[1]});
+  ExpectRolledUp(rollup, expected);
+  // Not the whole nation's figures.
+  EXPECT_NE(rollup.values(0).value().number(),
+            ComputeNation(NationCommunes()).value.at("I.1").number());
+
+  // Units are the nation's children: provinces, not communes.
+  request.clear_units();
+  request.add_units("provinces/04/communes/01000");
+  EXPECT_THAT(stub().GetRollup(Context().get(), request, &rollup), InvalidArgumentFor("units[0]"));
+}
+
+TEST_F(IndicatorRollupTest, RollupBasisIsChecked) {
+  v1::GetRollupRequest request;
+  request.set_year(2026);
+  request.set_basis(static_cast<v1::RollupBasis>(7));
+  v1::Rollup rollup;
+  EXPECT_THAT(stub().GetRollup(Context().get(), request, &rollup), InvalidArgumentFor("basis"));
+  request.set_unit(kProvince);
+  request.set_basis(static_cast<v1::RollupBasis>(-1));
+  EXPECT_THAT(stub().GetRollup(Context().get(), request, &rollup), InvalidArgumentFor("basis"));
+}
+
+TEST_F(IndicatorRollupTest, ProvinceFromCommunesIsItsChildren) {
+  WriteNation();
+  for (bool restricted : {false, true}) {
+    SCOPED_TRACE(restricted ? "restricted" : "all");
+    v1::GetRollupRequest request;
+    request.set_unit(kProvince);
+    request.set_year(2026);
+    if (restricted) {
+      request.add_units(kCommune2);
+      request.add_units("provinces/01/communes/00003");  // silent
+    }
+    v1::Rollup children, communes;
+    HTX_ASSERT_OK(stub().GetRollup(Context().get(), request, &children));
+    request.set_basis(v1::ROLLUP_BASIS_COMMUNES);
+    HTX_ASSERT_OK(stub().GetRollup(Context().get(), request, &communes));
+    EXPECT_EQ(children.basis(), v1::ROLLUP_BASIS_CHILDREN);
+    EXPECT_EQ(communes.basis(), v1::ROLLUP_BASIS_COMMUNES);
+    EXPECT_EQ(communes.child_units(), restricted ? 2 : 3);
+    EXPECT_EQ(communes.child_units(), children.child_units());
+    EXPECT_EQ(communes.silent_units_size(), 1);
+    communes.set_basis(children.basis());
+    EXPECT_EQ(communes.SerializeAsString(), children.SerializeAsString());
+  }
+}
+
+TEST_F(IndicatorRollupTest, CorruptStoredValueIsDataLoss) {
+  WriteNation();
+  const std::string key =
+      absl::StrCat(api::UnitYearPrefix("provinces/04/communes/01000", 2026), "plan_2026|I.1");
+  v1::IndicatorValue stored;
+  stored.set_name(V("provinces/04/communes/01000", "plan_2026", "I.1"));
+  *stored.mutable_value() = Number("12x");  // parses, but is no figure
+  const std::string truncated = stored.SerializeAsString().substr(0, 20);
+  for (const std::string& bytes :
+       {stored.SerializeAsString(), truncated, std::string("\xff\xff")}) {
+    storage::WriteRequest write;
+    write.mutate = [&](storage::Txn& txn) {
+      txn.Put(harness_.store().family("values"), key, bytes);
+      return absl::OkStatus();
+    };
+    HTX_ASSERT_OK(harness_.store().Write(std::move(write)));
+
+    v1::GetRollupRequest request;
+    request.set_year(2026);
+    request.set_basis(v1::ROLLUP_BASIS_COMMUNES);
+    v1::Rollup rollup;
+    EXPECT_THAT(stub().GetRollup(Context().get(), request, &rollup),
+                StatusIs(absl::StatusCode::kDataLoss));
+    request.set_unit(kOtherProvince);
+    EXPECT_THAT(stub().GetRollup(Context().get(), request, &rollup),
+                StatusIs(absl::StatusCode::kDataLoss));
+    v1::GetTableRequest table_request;
+    table_request.set_unit(kOtherProvince);
+    table_request.set_year(2026);
+    table_request.set_table(kTable);
+    table_request.set_source(v1::TABLE_SOURCE_ROLLUP);
+    v1::IndicatorTable table;
+    EXPECT_THAT(stub().GetTable(Context().get(), table_request, &table),
+                StatusIs(absl::StatusCode::kDataLoss));
+    // Units that do not hold the record are not affected.
+    request.set_unit(kProvince);
+    HTX_EXPECT_OK(stub().GetRollup(Context().get(), request, &rollup));
+  }
 }
 
 // ---- Findings --------------------------------------------------------------------

@@ -69,6 +69,12 @@ UnitLevel LevelOf(absl::string_view unit) {
   return UnitLevel::kProvince;
 }
 
+std::vector<std::string> ProvinceNames() {
+  std::vector<std::string> names;
+  for (int code = 0; code < 100; ++code) names.push_back(absl::StrFormat("provinces/%02d", code));
+  return names;
+}
+
 absl::Status CheckYear(int year, absl::string_view field) {
   if (year == 0) return RequiredField(field);
   if (year < 2000 || year > 2100) return InvalidField(field, "a plan year 2000..2100");

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +29,9 @@ struct Unit {
 absl::StatusOr<Unit> ParseUnit(absl::string_view name, absl::string_view field);
 // The level of a name ParseUnit has accepted.
 UnitLevel LevelOf(absl::string_view unit);
+// Every name ParseUnit accepts as a province, in order: "provinces/00" …
+// "provinces/99" (to read the nation province by province).
+std::vector<std::string> ProvinceNames();
 
 // Plan years 2000..2100; RequiredField for 0.
 absl::Status CheckYear(int year, absl::string_view field);

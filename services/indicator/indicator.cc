@@ -216,10 +216,6 @@ int64_t Derive(const registry::v1::Counts& counts, const v1::RegistryDerivation&
   return 0;
 }
 
-bool Reported(const v1::CellValue& cell) {
-  return cell.state() == v1::VALUE_STATE_NUMBER || cell.state() == v1::VALUE_STATE_DASH;
-}
-
 // INVALID_ARGUMENT naming `field` unless `table` is empty (no filter) or a
 // table of the catalog of `year`.
 absl::Status CheckTable(const CatalogView& view, int year, const std::string& table,
@@ -1021,34 +1017,6 @@ void Indicator::IngestBatch(const v1::IngestValuesRequest& request, absl::string
 
 // ---- Tables, roll-ups and findings ------------------------------------------------------
 
-absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> Indicator::ReadChildren(
-    absl::string_view unit, int year,
-    const google::protobuf::RepeatedPtrField<std::string>& units) const {
-  std::vector<std::pair<std::string, ValueMap>> children;
-  const Reader read = api::StoreReader(*store_);
-  if (!units.empty()) {
-    for (const std::string& child : units) {
-      absl::StatusOr<ValueMap> values = ReadValues(read, child, year);
-      if (!values.ok()) return values.status();
-      children.emplace_back(child, *std::move(values));
-    }
-    return children;
-  }
-  // Every child with stored values: one prefix per level keeps the scan to
-  // the units rolled up.
-  absl::Status scanned = ScanStored<v1::IndicatorValue>(
-      read, values_, api::ChildrenPrefix(unit, year), "value",
-      [&](absl::string_view, v1::IndicatorValue value) {
-        if (children.empty() || children.back().first != value.unit()) {
-          children.emplace_back(value.unit(), ValueMap());
-        }
-        children.back().second[CellKey(value.column(), value.indicator())] = value.value();
-        return true;
-      });
-  if (!scanned.ok()) return scanned;
-  return children;
-}
-
 void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable* response,
                          Done done) const {
   if (!v1::TableSource_IsValid(request.source())) {
@@ -1088,18 +1056,20 @@ void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable*
                  const CatalogView& view = *catalog->view;
                  const Reader read = api::StoreReader(*store_);
                  ValueMap values;
-                 absl::flat_hash_map<CellKey, int> reporting;
+                 std::optional<RollupAccumulator> rolled;
                  if (source == v1::TABLE_SOURCE_OWN) {
                    absl::StatusOr<ValueMap> own = ReadValues(read, request.unit(), request.year());
                    if (!own.ok()) return done(own.status());
                    values = *std::move(own);
                  } else {
-                   absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> children =
-                       ReadChildren(request.unit(), request.year(), request.rollup_units());
-                   if (!children.ok()) return done(children.status());
-                   std::vector<const ValueMap*> maps;
-                   for (const auto& child : *children) maps.push_back(&child.second);
-                   values = Rollup(view, maps, &reporting);
+                   rolled.emplace(view);
+                   if (absl::Status s = RollUp(request.unit(), request.year(), false,
+                                               request.rollup_units(), &*rolled);
+                       !s.ok()) {
+                     return done(s);
+                   }
+                   rolled->Finish();
+                   values = rolled->Values();
                  }
                  absl::StatusOr<v1::IndicatorTable> table =
                      BuildTable(view, request.table(), values, figures.get());
@@ -1120,8 +1090,8 @@ void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable*
                  } else {
                    for (v1::TableRow& row : *table->mutable_rows()) {
                      for (v1::TableCell& cell : *row.mutable_cells()) {
-                       auto it = reporting.find(CellKey(cell.column(), row.indicator()));
-                       cell.set_reporting_units(it == reporting.end() ? 0 : it->second);
+                       const int c = rolled->Find(cell.column(), row.indicator());
+                       cell.set_reporting_units(c < 0 ? 0 : rolled->reporting(c));
                      }
                    }
                  }
@@ -1133,6 +1103,11 @@ void Indicator::GetTable(const v1::GetTableRequest& request, v1::IndicatorTable*
 absl::StatusOr<v1::Rollup> Indicator::GetRollup(const v1::GetRollupRequest& request) const {
   if (absl::Status s = CheckRollupUnit(request.unit(), "unit"); !s.ok()) return s;
   if (absl::Status s = CheckYear(request.year(), "year"); !s.ok()) return s;
+  if (!v1::RollupBasis_IsValid(request.basis())) {
+    return InvalidField("basis", absl::StrCat("unknown value ", request.basis()));
+  }
+  const v1::RollupBasis basis =
+      request.basis() == v1::ROLLUP_BASIS_UNSPECIFIED ? v1::ROLLUP_BASIS_CHILDREN : request.basis();
   if (absl::Status s = CheckChildUnits(request.unit(), request.units(), "units"); !s.ok()) {
     return s;
   }
@@ -1162,44 +1137,31 @@ absl::StatusOr<v1::Rollup> Indicator::GetRollup(const v1::GetRollupRequest& requ
     columns.insert(request.columns(i));
   }
 
-  absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> children =
-      ReadChildren(request.unit(), request.year(), request.units());
-  if (!children.ok()) return children.status();
-  std::vector<const ValueMap*> maps;
+  RollupAccumulator rolled(view);
+  if (absl::Status s = RollUp(request.unit(), request.year(), basis == v1::ROLLUP_BASIS_COMMUNES,
+                              request.units(), &rolled);
+      !s.ok()) {
+    return s;
+  }
+  rolled.Finish();
   v1::Rollup rollup;
   rollup.set_unit(request.unit());
   rollup.set_year(request.year());
-  rollup.set_child_units(static_cast<int>(children->size()));
-  for (const auto& [child, values] : *children) {
-    maps.push_back(&values);
-    if (std::none_of(values.begin(), values.end(),
-                     [](const auto& cell) { return Reported(cell.second); })) {
-      rollup.add_silent_units(child);
-    }
-  }
-  absl::flat_hash_map<CellKey, int> reporting;
-  ValueMap rolled = Rollup(view, maps, &reporting);
-  for (const v1::Indicator& indicator : view.indicators()) {
-    if (indicator.heading()) continue;
+  rollup.set_basis(basis);
+  rollup.set_child_units(rolled.children());
+  for (const std::string& silent : rolled.silent_units()) rollup.add_silent_units(silent);
+  // The accumulator's cells are in catalog order then column order.
+  for (int c = 0; c < rolled.cell_count(); ++c) {
+    const v1::Indicator& indicator = rolled.indicator(c);
+    const v1::Column& column = rolled.column(c);
     if (!request.table().empty() && indicator.table() != request.table()) continue;
     if (!indicators.empty() && !indicators.contains(indicator.code())) continue;
-    const v1::CatalogTable* table = view.FindTable(indicator.table());
-    if (table == nullptr) continue;
-    for (const v1::Column& column : table->columns()) {
-      if (!columns.empty() && !columns.contains(column.id())) continue;
-      const CellKey key(column.id(), indicator.code());
-      v1::RollupValue* value = rollup.add_values();
-      value->set_indicator(indicator.code());
-      value->set_column(column.id());
-      auto it = rolled.find(key);
-      if (it != rolled.end()) {
-        *value->mutable_value() = it->second;
-      } else {
-        value->mutable_value()->set_state(v1::VALUE_STATE_BLANK);
-      }
-      auto counted = reporting.find(key);
-      value->set_reporting_units(counted == reporting.end() ? 0 : counted->second);
-    }
+    if (!columns.empty() && !columns.contains(column.id())) continue;
+    v1::RollupValue* value = rollup.add_values();
+    value->set_indicator(indicator.code());
+    value->set_column(column.id());
+    *value->mutable_value() = rolled.value(c);
+    value->set_reporting_units(rolled.reporting(c));
   }
   return rollup;
 }

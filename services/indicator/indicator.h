@@ -10,10 +10,12 @@
 //                 the in-memory CatalogView cache)
 //   values        "{year}|{P|C|A}|{unit}|{column}|{code}" -> IndicatorValue:
 //                 a unit-year is one prefix, and so are a province's communes
-//                 ("{year}|C|provinces/01/") and the nation's provinces
-//                 ("{year}|P|"), which is what roll-ups scan
+//                 ("{year}|C|provinces/01/"), the nation's provinces
+//                 ("{year}|P|") and the nation's communes ("{year}|C|"),
+//                 which is what roll-ups scan
 //   history       "{value key}|{999999999999-revision}" -> ValueRevision,
-//                 newest first
+//                 newest first: the revisions a later write replaced (the
+//                 newest is the value itself; older stores hold it here too)
 //   locks         "{year}|{unit}" -> Lock (a catalog import checks its year)
 //   explanations  "{finding name}" -> ExplanationRecord
 #pragma once
@@ -161,11 +163,16 @@ class Indicator {
   // once, on the caller's thread or a gRPC thread.
   void FetchFigures(std::shared_ptr<const LoadedCatalog> catalog, const std::string& unit,
                     std::function<void(Figures)> done) const;
-  // The children's own values for a roll-up of `unit` ("" or a province):
-  // `units` when given, else every child with stored values, by unit.
-  absl::StatusOr<std::vector<std::pair<std::string, ValueMap>>> ReadChildren(
-      absl::string_view unit, int year,
-      const google::protobuf::RepeatedPtrField<std::string>& units) const;
+  // Adds the own values a roll-up of `unit` ("" or a province) reads into
+  // `rollup`, which has nothing added yet, a child at a time
+  // (services/indicator/rollup.cc): the named `units` (each a child, even one
+  // that stored nothing), else every child with stored values; with
+  // `communes`, every commune below `unit` instead (of the named provinces
+  // only when `units` names them). Prefix scans only; DATA_LOSS at a record
+  // that does not parse.
+  absl::Status RollUp(absl::string_view unit, int year, bool communes,
+                      const google::protobuf::RepeatedPtrField<std::string>& units,
+                      RollupAccumulator* rollup) const;
 
   storage::Store* store_;
   RegistryClient* registry_;

@@ -280,10 +280,6 @@ absl::optional<Decimal> Numeric(const v1::CellValue& cell) {
   return *d;
 }
 
-bool Reported(const v1::CellValue& cell) {
-  return cell.state() == v1::VALUE_STATE_NUMBER || cell.state() == v1::VALUE_STATE_DASH;
-}
-
 }  // namespace
 
 // ---- Decimal -----------------------------------------------------------------
@@ -1203,73 +1199,196 @@ absl::StatusOr<v1::IndicatorTable> BuildTable(const CatalogView& catalog,
 
 // ---- Roll-ups ----------------------------------------------------------------
 
-ValueMap Rollup(const CatalogView& catalog, const std::vector<const ValueMap*>& children,
-                absl::flat_hash_map<CellKey, int>* reporting) {
-  ValueMap out;
-  std::vector<std::pair<const v1::Indicator*, const v1::Column*>> shares;
+RollupAccumulator::RollupAccumulator(const CatalogView& catalog) {
   for (const v1::Indicator& ind : catalog.indicators()) {
     if (ind.heading()) continue;
     for (const v1::Column& column : catalog.FindTable(ind.table())->columns()) {
-      const CellKey key(column.id(), ind.code());
-      const CellKey weight_key(column.id(), ind.weight_indicator());
-      int reported = 0, dashes = 0;
-      bool any_number = false;
-      Decimal sum, weighted, weights;
-      for (const ValueMap* child : children) {
-        auto it = child->find(key);
-        if (it == child->end() || !Reported(it->second)) continue;
-        ++reported;
-        if (it->second.state() == v1::VALUE_STATE_DASH) ++dashes;
-        absl::optional<Decimal> v = Numeric(it->second);
-        if (!v) continue;
-        if (it->second.state() == v1::VALUE_STATE_NUMBER) any_number = true;
-        sum = sum + *v;
-        if (ind.aggregation() == v1::AGGREGATION_WEIGHTED_AVERAGE) {
-          // A child whose count is blank or zero cannot be weighted.
-          auto w = child->find(weight_key);
-          absl::optional<Decimal> weight = w == child->end() ? absl::nullopt : Numeric(w->second);
-          if (weight && Decimal() < *weight) {
-            weighted = weighted + *v * *weight;
-            weights = weights + *weight;
-          }
-        }
-      }
-      if (reporting != nullptr) (*reporting)[key] = reported;
-      switch (ind.aggregation()) {
-        case v1::AGGREGATION_SUM:
-          if (any_number) {
-            out[key] = Number(sum);
-          } else if (reported > 0) {
-            out[key] = Dash();
-          }
-          break;
-        case v1::AGGREGATION_WEIGHTED_AVERAGE:
-          if (reported > 0 && dashes == reported) {
-            out[key] = Dash();
-          } else if (absl::optional<Decimal> avg =
-                         weighted.DividedBy(weights, ind.max_decimals())) {
-            out[key] = Number(*avg);
-          }
-          break;
-        case v1::AGGREGATION_SHARE:
-          shares.emplace_back(&ind, &column);
-          break;
-        default:
-          break;
+      by_key_.emplace(absl::StrCat(column.id(), "|", ind.code()), static_cast<int>(cells_.size()));
+      cells_.push_back({&ind, &column});
+    }
+  }
+  for (Cell& cell : cells_) {
+    const std::string& column = cell.column->id();
+    switch (cell.indicator->aggregation()) {
+      case v1::AGGREGATION_WEIGHTED_AVERAGE:
+        cell.weight = Find(column, cell.indicator->weight_indicator());
+        break;
+      case v1::AGGREGATION_SHARE:
+        cell.numerator = Find(column, cell.indicator->numerator_indicator());
+        cell.denominator = Find(column, cell.indicator->denominator_indicator());
+        break;
+      default:
+        break;
+    }
+  }
+  own_.resize(cells_.size());
+  totals_.resize(cells_.size());
+}
+
+int RollupAccumulator::Find(absl::string_view column_and_code) const {
+  auto it = by_key_.find(column_and_code);
+  return it == by_key_.end() ? -1 : it->second;
+}
+
+int RollupAccumulator::Find(absl::string_view column, absl::string_view code) const {
+  return Find(absl::StrCat(column, "|", code));
+}
+
+void RollupAccumulator::StartChild(absl::string_view unit) {
+  EndChild();
+  ++children_;
+  open_ = true;
+  unit_.assign(unit.data(), unit.size());
+  unit_reported_ = false;
+}
+
+bool RollupAccumulator::Add(int cell, v1::ValueState state, absl::string_view number) {
+  if (state != v1::VALUE_STATE_NUMBER && state != v1::VALUE_STATE_DASH) return true;
+  Decimal parsed;
+  if (state == v1::VALUE_STATE_NUMBER) {
+    absl::StatusOr<Decimal> d = Decimal::Parse(number, "number");
+    if (!d.ok()) return false;
+    parsed = *d;
+  }
+  unit_reported_ = true;
+  if (cell < 0) return true;
+  Own& own = own_[cell];
+  if (own.child != children_) touched_.push_back(cell);
+  own.child = children_;
+  own.dash = state == v1::VALUE_STATE_DASH;
+  own.number = parsed;
+  return true;
+}
+
+void RollupAccumulator::EndChild() {
+  if (!open_) return;
+  open_ = false;
+  if (!unit_reported_) silent_.push_back(unit_);
+  for (int c : touched_) {
+    const Own& own = own_[c];
+    Total& total = totals_[c];
+    ++total.reported;
+    if (own.dash) {
+      ++total.dashes;
+    } else {
+      total.any_number = true;
+    }
+    total.sum = total.sum + own.number;  // a dash's number is 0
+    const int w = cells_[c].weight;
+    if (w >= 0 && own_[w].child == children_) {
+      // A child whose count is blank or zero cannot be weighted.
+      const Decimal& weight = own_[w].number;
+      if (Decimal() < weight) {
+        total.weighted = total.weighted + own.number * weight;
+        total.weights = total.weights + weight;
       }
     }
   }
-  // Shares last: recomputed from the rolled-up operands, never summed.
-  for (const auto& [ind, column] : shares) {
-    absl::optional<Decimal> num = Numeric(Lookup(out, column->id(), ind->numerator_indicator()));
-    absl::optional<Decimal> den = Numeric(Lookup(out, column->id(), ind->denominator_indicator()));
+  touched_.clear();
+}
+
+void RollupAccumulator::Merge(RollupAccumulator& other) {
+  EndChild();
+  other.EndChild();
+  for (size_t c = 0; c < totals_.size(); ++c) {
+    Total& total = totals_[c];
+    const Total& more = other.totals_[c];
+    total.reported += more.reported;
+    total.dashes += more.dashes;
+    total.any_number = total.any_number || more.any_number;
+    total.sum = total.sum + more.sum;
+    total.weighted = total.weighted + more.weighted;
+    total.weights = total.weights + more.weights;
+  }
+  children_ += other.children_;
+  silent_.insert(silent_.end(), other.silent_.begin(), other.silent_.end());
+  std::sort(silent_.begin(), silent_.end());
+}
+
+void RollupAccumulator::Finish() {
+  EndChild();
+  for (size_t c = 0; c < cells_.size(); ++c) {
+    const v1::Indicator& ind = *cells_[c].indicator;
+    Total& total = totals_[c];
+    switch (ind.aggregation()) {
+      case v1::AGGREGATION_SUM:
+        if (total.any_number) {
+          total.state = v1::VALUE_STATE_NUMBER;
+          total.result = total.sum;
+        } else if (total.reported > 0) {
+          total.state = v1::VALUE_STATE_DASH;
+        }
+        break;
+      case v1::AGGREGATION_WEIGHTED_AVERAGE:
+        if (total.reported > 0 && total.dashes == total.reported) {
+          total.state = v1::VALUE_STATE_DASH;
+        } else if (absl::optional<Decimal> avg =
+                       total.weighted.DividedBy(total.weights, ind.max_decimals())) {
+          total.state = v1::VALUE_STATE_NUMBER;
+          total.result = *avg;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  // Shares last, in catalog order: recomputed from the rolled-up operands,
+  // never summed.
+  auto numeric = [&](int c) -> absl::optional<Decimal> {
+    if (c < 0 || totals_[c].state == v1::VALUE_STATE_BLANK) return absl::nullopt;
+    return totals_[c].result;  // a dash's result is 0
+  };
+  for (size_t c = 0; c < cells_.size(); ++c) {
+    if (cells_[c].indicator->aggregation() != v1::AGGREGATION_SHARE) continue;
+    absl::optional<Decimal> num = numeric(cells_[c].numerator);
+    absl::optional<Decimal> den = numeric(cells_[c].denominator);
     if (!num || !den) continue;
     if (absl::optional<Decimal> share =
             (*num * Decimal::FromInt(100)).DividedBy(*den, kPercentDecimals)) {
-      out[CellKey(column->id(), ind->code())] = Number(*share);
+      totals_[c].state = v1::VALUE_STATE_NUMBER;
+      totals_[c].result = *share;
     }
   }
+}
+
+v1::CellValue RollupAccumulator::value(int cell) const {
+  const Total& total = totals_[cell];
+  switch (total.state) {
+    case v1::VALUE_STATE_NUMBER:
+      return Number(total.result);
+    case v1::VALUE_STATE_DASH:
+      return Dash();
+    default:
+      return Blank();
+  }
+}
+
+ValueMap RollupAccumulator::Values() const {
+  ValueMap out;
+  for (int c = 0; c < cell_count(); ++c) {
+    if (totals_[c].state == v1::VALUE_STATE_BLANK) continue;
+    out[CellKey(column(c).id(), indicator(c).code())] = value(c);
+  }
   return out;
+}
+
+ValueMap Rollup(const CatalogView& catalog, const std::vector<const ValueMap*>& children,
+                absl::flat_hash_map<CellKey, int>* reporting) {
+  RollupAccumulator rollup(catalog);
+  for (const ValueMap* child : children) {
+    rollup.StartChild("");
+    for (const auto& [key, cell] : *child) {
+      rollup.Add(rollup.Find(key.first, key.second), cell.state(), cell.number());
+    }
+  }
+  rollup.Finish();
+  if (reporting != nullptr) {
+    for (int c = 0; c < rollup.cell_count(); ++c) {
+      (*reporting)[CellKey(rollup.column(c).id(), rollup.indicator(c).code())] =
+          rollup.reporting(c);
+    }
+  }
+  return rollup.Values();
 }
 
 }  // namespace htx::indicator

@@ -131,12 +131,98 @@ absl::StatusOr<v1::IndicatorTable> BuildTable(const CatalogView& catalog,
                                               absl::string_view table_id, const ValueMap& values,
                                               const RegistryFigures* registry);
 
-// Rolls children's own values up: sums summed, weighted averages weighted by
-// their weight indicator (Σ value×weight ÷ Σ weight, rounded to max_decimals),
-// shares recomputed from the rolled-up numerator and denominator, NONE blank.
-// Dashes count as 0 for sums; a cell is DASH when every reporting child
-// printed a dash and BLANK when none reported. `reporting` gets, per cell,
-// how many children reported a number or a dash.
+// Rolls children's own values up, one child at a time, so that a roll-up of
+// thousands of units holds one child's cells and one running total per
+// catalog cell, never every child's map: sums summed, weighted averages
+// weighted by their weight indicator (Σ value×weight ÷ Σ weight over the
+// children, rounded once to max_decimals; a child whose weight is blank, a
+// dash or 0 cannot be weighted), shares recomputed from the rolled-up
+// numerator and denominator, NONE blank. Dashes count as 0 for sums; a cell
+// is DASH when every reporting child printed a dash and BLANK when none
+// reported.
+//
+// Cells are indexed densely in catalog order (indicators, then their table's
+// columns; no headings), which is also the order GetRollup answers in.
+class RollupAccumulator {
+ public:
+  // `catalog` must outlive the accumulator.
+  explicit RollupAccumulator(const CatalogView& catalog);
+
+  // The cells in catalog order.
+  int cell_count() const { return static_cast<int>(cells_.size()); }
+  const v1::Indicator& indicator(int cell) const { return *cells_[cell].indicator; }
+  const v1::Column& column(int cell) const { return *cells_[cell].column; }
+  // The cell of "{column}|{code}" (the tail of a stored value's key), or -1
+  // when a roll-up has no such cell (an unknown code, a heading, a column
+  // not in the indicator's table).
+  int Find(absl::string_view column_and_code) const;
+  int Find(absl::string_view column, absl::string_view code) const;
+
+  // Starts the next child, named `unit`; the previous child's cells are
+  // added in. A child's cells must all come before the next child's.
+  void StartChild(absl::string_view unit);
+  // One cell of the current child (`cell` -1 only marks that the child
+  // reported something when the state does). False when a NUMBER's text is
+  // not a decimal: the caller's record is corrupt, and nothing is added.
+  bool Add(int cell, v1::ValueState state, absl::string_view number);
+  // Adds in the children of `other` (built over the same catalog, e.g. the
+  // other half of a scan run on two threads); silent units end up in name
+  // order.
+  void Merge(RollupAccumulator& other);
+  // Adds the last child in and computes every cell; nothing may be added
+  // after.
+  void Finish();
+
+  // After Finish: the rolled-up figure (BLANK when nothing) and how many
+  // children reported a number or a dash.
+  v1::CellValue value(int cell) const;
+  int reporting(int cell) const { return totals_[cell].reported; }
+  // The children started, and those of them that reported nothing at all, in
+  // the order started.
+  int children() const { return children_; }
+  const std::vector<std::string>& silent_units() const { return silent_; }
+  // After Finish: every non-blank rolled-up figure, as a unit's values.
+  ValueMap Values() const;
+
+ private:
+  struct Cell {
+    const v1::Indicator* indicator = nullptr;
+    const v1::Column* column = nullptr;
+    int weight = -1;     // weighted averages: the weight's cell in the same column
+    int numerator = -1;  // shares: the operands' cells in the same column
+    int denominator = -1;
+  };
+  // The current child's figure of a cell; valid when `child` is the current
+  // child's number.
+  struct Own {
+    int child = -1;
+    bool dash = false;
+    Decimal number;
+  };
+  struct Total {
+    int reported = 0;
+    int dashes = 0;
+    bool any_number = false;
+    Decimal sum, weighted, weights;
+    // After Finish.
+    v1::ValueState state = v1::VALUE_STATE_BLANK;
+    Decimal result;
+  };
+  void EndChild();
+
+  std::vector<Cell> cells_;
+  absl::flat_hash_map<std::string, int> by_key_;  // "{column}|{code}"
+  std::vector<Own> own_;
+  std::vector<int> touched_;  // the current child's cells, in arrival order
+  std::vector<Total> totals_;
+  int children_ = 0;
+  bool open_ = false;  // a child is started and not yet added in
+  std::string unit_;
+  bool unit_reported_ = false;
+  std::vector<std::string> silent_;
+};
+
+// The same over whole maps (a map per child): children[i] named "".
 ValueMap Rollup(const CatalogView& catalog, const std::vector<const ValueMap*>& children,
                 absl::flat_hash_map<CellKey, int>* reporting);
 

@@ -742,5 +742,191 @@ TEST(RollupTest, SumsWeightsSharesDashesAndBlanks) {
   EXPECT_TRUE(Rollup(*view, {}, nullptr).empty());
 }
 
+// ---- RollupAccumulator ------------------------------------------------------------
+
+// One child's cells as a roll-up reads them: (column, code, cell).
+struct Given {
+  std::string column;
+  std::string code;
+  v1::CellValue cell;
+};
+
+void AddChild(RollupAccumulator& rollup, const std::string& unit, const std::vector<Given>& cells) {
+  rollup.StartChild(unit);
+  for (const Given& g : cells) {
+    ASSERT_TRUE(rollup.Add(rollup.Find(absl::StrCat(g.column, "|", g.code)), g.cell.state(),
+                           g.cell.number()));
+  }
+}
+
+std::string Rolled(const RollupAccumulator& rollup, const std::string& column,
+                   const std::string& code) {
+  const int c = rollup.Find(column, code);
+  EXPECT_GE(c, 0) << column << "|" << code;
+  return c < 0 ? "(no cell)" : Show(rollup.value(c));
+}
+
+int Reporting(const RollupAccumulator& rollup, const std::string& column, const std::string& code) {
+  return rollup.reporting(rollup.Find(column, code));
+}
+
+TEST(RollupAccumulatorTest, CellsAreTheCatalogsInOrder) {
+  auto view = MiniView();
+  RollupAccumulator rollup(*view);
+  std::vector<std::string> expected;
+  for (const v1::Indicator& ind : view->indicators()) {
+    if (ind.heading()) continue;
+    for (const v1::Column& column : view->FindTable(ind.table())->columns()) {
+      expected.push_back(absl::StrCat(column.id(), "|", ind.code()));
+    }
+  }
+  std::vector<std::string> cells;
+  for (int c = 0; c < rollup.cell_count(); ++c) {
+    cells.push_back(absl::StrCat(rollup.column(c).id(), "|", rollup.indicator(c).code()));
+    EXPECT_EQ(rollup.Find(cells.back()), c);
+    EXPECT_EQ(rollup.Find(rollup.column(c).id(), rollup.indicator(c).code()), c);
+  }
+  EXPECT_EQ(cells, expected);
+  EXPECT_EQ(rollup.Find("actual_2024|H"), -1);  // a heading
+  EXPECT_EQ(rollup.Find("plan_2026|A"), -1);    // not a column of the table
+  EXPECT_EQ(rollup.Find("actual_2024|Z"), -1);  // not in the catalog
+  EXPECT_EQ(rollup.Find("actual_2024"), -1);
+}
+
+TEST(RollupAccumulatorTest, SumsChildByChildInAnyCellOrder) {
+  auto view = MiniView();
+  RollupAccumulator rollup(*view);
+  const std::vector<std::string> a = {"2675", "600", "0.5", "-3"};
+  // Cells of a child in any order, the columns interleaved.
+  AddChild(rollup, "c1", {{"plan_2025", "A", Num("7")}, {"actual_2024", "A", Num(a[0])}});
+  AddChild(rollup, "c2", {{"actual_2024", "A", Num(a[1])}});
+  AddChild(rollup, "c3", {{"actual_2024", "A", Num(a[2])}, {"actual_2024", "A.b", Num("1")}});
+  AddChild(rollup, "c4", {{"actual_2024", "A", Num(a[3])}, {"actual_2024", "A.b", DashCell()}});
+  rollup.Finish();
+
+  Decimal sum;
+  for (const std::string& n : a) sum = sum + D(n);
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "A"), sum.ToString());
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "A"), static_cast<int>(a.size()));
+  EXPECT_EQ(Rolled(rollup, "plan_2025", "A"), "7");
+  EXPECT_EQ(Reporting(rollup, "plan_2025", "A"), 1);
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "A.b"), "1");  // a dash counts as 0
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "A.b"), 2);
+  EXPECT_EQ(rollup.children(), 4);
+  EXPECT_THAT(rollup.silent_units(), IsEmpty());
+  // The same figures as the map form over the same children.
+  ValueMap values = rollup.Values();
+  EXPECT_EQ(Show(values.at(CellKey("actual_2024", "A"))), sum.ToString());
+  EXPECT_FALSE(values.contains(CellKey("estimate_2025", "A")));
+}
+
+TEST(RollupAccumulatorTest, WeightsAveragesByEachChildsOwnCount) {
+  auto view = MiniView();
+  RollupAccumulator rollup(*view);
+  // R (3 decimals) weighted by A.a. The weight may come before or after the
+  // average; a blank, dash or 0 weight leaves the child out of the average
+  // but not out of the reporting count.
+  AddChild(rollup, "c1", {{"actual_2024", "A.a", Num("2441")}, {"actual_2024", "R", Num("3000")}});
+  AddChild(rollup, "c2", {{"actual_2024", "R", Num("1500.5")}, {"actual_2024", "A.a", Num("7")}});
+  AddChild(rollup, "c3", {{"actual_2024", "R", Num("9000")}, {"actual_2024", "A.a", Num("0")}});
+  AddChild(rollup, "c4", {{"actual_2024", "R", Num("9000")}});  // weight blank
+  AddChild(rollup, "c5", {{"actual_2024", "R", Num("9000")}, {"actual_2024", "A.a", DashCell()}});
+  AddChild(rollup, "c6", {{"actual_2024", "R", DashCell()}, {"actual_2024", "A.a", Num("3")}});
+  // The weight of another column does not weigh this one.
+  AddChild(rollup, "c7", {{"actual_2024", "R", Num("9000")}, {"plan_2025", "A.a", Num("50")}});
+  // Only weights of 0 or blank: no average, yet reported.
+  AddChild(rollup, "c8", {{"plan_2025", "R", Num("10")}, {"plan_2025", "A.a", Num("0")}});
+  rollup.Finish();
+
+  const Decimal weighted = D("3000") * D("2441") + D("1500.5") * D("7") + D("0") * D("3");
+  const Decimal weights = D("2441") + D("7") + D("3");
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "R"), weighted.DividedBy(weights, 3)->ToString());
+  EXPECT_NE(Rolled(rollup, "actual_2024", "R"), "9000");
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "R"), 7);
+  EXPECT_EQ(Rolled(rollup, "plan_2025", "R"), "");  // blank: nothing to weigh by
+  EXPECT_EQ(Reporting(rollup, "plan_2025", "R"), 1);
+}
+
+TEST(RollupAccumulatorTest, RecomputesSharesFromTheRolledUpOperands) {
+  auto view = MiniView();
+  RollupAccumulator rollup(*view);
+  // SH = A.a ÷ A × 100 (2 decimals); the children's own shares are ignored.
+  AddChild(rollup, "c1",
+           {{"actual_2024", "A", Num("2675")},
+            {"actual_2024", "A.a", Num("2441")},
+            {"actual_2024", "SH", Num("91.25")},
+            {"plan_2025", "A", Num("0")},
+            {"plan_2025", "A.a", Num("0")},
+            {"estimate_2025", "A", Num("40")},
+            {"estimate_2025", "A.a", DashCell()}});
+  AddChild(rollup, "c2",
+           {{"actual_2024", "A", Num("600")},
+            {"actual_2024", "A.a", Num("500")},
+            {"actual_2024", "SH", Num("83.33")},
+            {"plan_2025", "SH", Num("50")}});
+  rollup.Finish();
+
+  const Decimal num = D("2441") + D("500");
+  const Decimal den = D("2675") + D("600");
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "SH"),
+            (num * Decimal::FromInt(100)).DividedBy(den, 2)->ToString());
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "SH"), 2);
+  EXPECT_EQ(Rolled(rollup, "plan_2025", "SH"), "");       // a denominator of 0: no share
+  EXPECT_EQ(Rolled(rollup, "estimate_2025", "SH"), "0");  // a dash numerator is 0
+}
+
+TEST(RollupAccumulatorTest, DashOnlyAndBlankStayApart) {
+  auto view = MiniView();
+  RollupAccumulator rollup(*view);
+  AddChild(rollup, "c1",
+           {{"actual_2024", "A.b", DashCell()},
+            {"actual_2024", "R", DashCell()},
+            {"actual_2024", "A.c", DashCell()},
+            {"plan_2025", "A", DashCell()}});
+  AddChild(rollup, "c2",
+           {{"actual_2024", "A.b", DashCell()},
+            {"actual_2024", "R", DashCell()},
+            {"actual_2024", "A.c", Num("0")},
+            {"plan_2025", "A", Num("0")}});
+  // A child with only blank cells reports nothing at all.
+  v1::CellValue blank;
+  blank.set_state(v1::VALUE_STATE_BLANK);
+  AddChild(rollup, "c3", {{"actual_2024", "A.b", blank}, {"actual_2024", "A", v1::CellValue()}});
+  AddChild(rollup, "c4", {});
+  rollup.Finish();
+
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "A.b"), "-");  // dashes only: a dash
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "A.b"), 2);
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "R"), "-");
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "A.c"), "0");  // a dash and a 0: the number 0
+  EXPECT_EQ(Rolled(rollup, "plan_2025", "A"), "0");
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "A"), "");  // nobody reported: blank
+  EXPECT_EQ(rollup.value(rollup.Find("actual_2024", "A")).state(), v1::VALUE_STATE_BLANK);
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "A"), 0);
+  EXPECT_EQ(rollup.value(rollup.Find("actual_2024", "A.b")).state(), v1::VALUE_STATE_DASH);
+  EXPECT_EQ(rollup.children(), 4);
+  EXPECT_THAT(rollup.silent_units(), ElementsAre("c3", "c4"));
+
+  RollupAccumulator none(*view);
+  none.Finish();
+  EXPECT_EQ(none.children(), 0);
+  EXPECT_TRUE(none.Values().empty());
+  for (int c = 0; c < none.cell_count(); ++c) EXPECT_EQ(none.reporting(c), 0);
+}
+
+TEST(RollupAccumulatorTest, RefusesANumberThatIsNotADecimal) {
+  auto view = MiniView();
+  RollupAccumulator rollup(*view);
+  rollup.StartChild("c1");
+  EXPECT_FALSE(rollup.Add(rollup.Find("actual_2024", "A"), v1::VALUE_STATE_NUMBER, "12a"));
+  EXPECT_FALSE(rollup.Add(rollup.Find("actual_2024", "A"), v1::VALUE_STATE_NUMBER, ""));
+  EXPECT_FALSE(rollup.Add(-1, v1::VALUE_STATE_NUMBER, "1e3"));  // even outside the catalog
+  EXPECT_TRUE(rollup.Add(-1, v1::VALUE_STATE_NUMBER, "5"));     // ignored, but reported
+  rollup.Finish();
+  EXPECT_EQ(Rolled(rollup, "actual_2024", "A"), "");
+  EXPECT_EQ(Reporting(rollup, "actual_2024", "A"), 0);
+  EXPECT_THAT(rollup.silent_units(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace htx::indicator
