@@ -9,7 +9,9 @@
 //   any rejected row aborts the benchmark with SkipWithError.
 // - BM_Rollup*: setup (untimed) ingests the own values of 34 provinces and of
 //   their communes (100 each by default; HTX_BENCH_COMMUNES overrides) for
-//   every non-heading indicator × 4 columns, then times GetRollup.
+//   every non-heading indicator × 4 columns, then times GetRollup (the nation
+//   from the provinces, a province, every province in turn, and the nation
+//   straight from every commune with basis COMMUNES).
 //
 // The server and this load generator share the machine's cores.
 #include <benchmark/benchmark.h>
@@ -275,13 +277,20 @@ void BM_IngestValues(benchmark::State& state) {
   state.counters["batch_p50_ms"] = bench::Percentile(stats.batch_latencies_us, 0.50) / 1000;
   state.counters["batch_p99_ms"] = bench::Percentile(stats.batch_latencies_us, 0.99) / 1000;
 }
-BENCHMARK(BM_IngestValues)->ArgName("streams")->Arg(1)->Arg(4)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_IngestValues)
+    ->ArgName("streams")
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(8)
+    ->Iterations(3)
+    ->UseRealTime();
 
 // ---- Roll-ups -------------------------------------------------------------------------
 
 // Times GetRollup of each unit of `units` in turn (one call in flight).
 void RunRollups(benchmark::State& state, const std::vector<std::string>& units,
-                int64_t values_read_per_pass) {
+                int64_t values_read_per_pass,
+                v1::RollupBasis basis = v1::ROLLUP_BASIS_UNSPECIFIED) {
   Fixture* fixture = ReadyFixture(state, Scenario::kRollup);
   if (fixture == nullptr) return;
   int64_t calls = 0;
@@ -293,6 +302,7 @@ void RunRollups(benchmark::State& state, const std::vector<std::string>& units,
       v1::GetRollupRequest request;
       request.set_unit(unit);
       request.set_year(kYear);
+      request.set_basis(basis);
       v1::Rollup rollup;
       grpc::Status status =
           fixture->harness->stub().GetRollup(testing::Context(60).get(), request, &rollup);
@@ -344,6 +354,15 @@ void BM_RollupAllProvinces(benchmark::State& state) {
   RunRollups(state, provinces, kProvinces * Live().fixture->communes_per_province * CellsPerUnit());
 }
 BENCHMARK(BM_RollupAllProvinces)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+// The nation straight from every commune's own values in one call (basis
+// COMMUNES): the same values as BM_RollupAllProvinces, one prefix scan.
+void BM_RollupNationFromCommunes(benchmark::State& state) {
+  if (ReadyFixture(state, Scenario::kRollup) == nullptr) return;
+  RunRollups(state, {""}, kProvinces * Live().fixture->communes_per_province * CellsPerUnit(),
+             v1::ROLLUP_BASIS_COMMUNES);
+}
+BENCHMARK(BM_RollupNationFromCommunes)->Unit(benchmark::kMillisecond)->Iterations(5)->UseRealTime();
 
 }  // namespace
 
